@@ -1,0 +1,7 @@
+// Every `deepen` subcommand, in the order `deepen --help` lists them.
+import type { Command } from '../command';
+import { doctorCommand } from './doctor';
+import { jobsCommand } from './jobs';
+import { serveCommand } from './serve';
+
+export const commands: Command[] = [serveCommand, doctorCommand, jobsCommand];

@@ -1,0 +1,12 @@
+// Numbered migrations, one file each, applied in order by `migrate` in ../db.
+// To add one: create NNN_name.ts exporting a Migration and list it here.
+import { migration001 } from './001_core';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL run inside the migration transaction. */
+  up: string;
+}
+
+export const migrations: Migration[] = [migration001];

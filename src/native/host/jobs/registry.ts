@@ -1,0 +1,14 @@
+// Job kinds → their runners, loaded lazily inside the worker so that a job
+// pays only for the modules it uses (onnxruntime-node is large).
+import type { JobRunner } from './job-types';
+
+type Loader = () => Promise<JobRunner<any, any>>;
+
+export const jobRunners: Record<string, Loader> = {
+  selftest: async () => (await import('./selftest-job')).runSelftestJob,
+  'install-cuda': async () => (await import('./install-cuda-job')).runInstallCudaJob,
+};
+
+export function isJobKind(kind: string): boolean {
+  return Object.prototype.hasOwnProperty.call(jobRunners, kind);
+}
