@@ -8,6 +8,9 @@ import { isWireMessage, type Transport, type WireMessage } from '../../shared/pr
 import { openDatabase, type Db } from '../data/db';
 import { engineHandlers } from './handlers/engine';
 import { jobHandlers } from './handlers/jobs';
+import { modelHandlers } from './handlers/models';
+import { datasetHandlers } from './handlers/datasets';
+import { chatHandlers } from './handlers/chat';
 import { JobManager } from './jobs/job-manager';
 import { databaseFileIn } from './paths';
 import { ProviderState } from './providers';
@@ -54,6 +57,9 @@ export class EngineHost {
     this.handlers = {
       ...engineHandlers(services, this.providers),
       ...jobHandlers(services),
+      ...modelHandlers(services),
+      ...datasetHandlers(services),
+      ...chatHandlers(services),
     } as Record<string, AnyHandler>;
   }
 

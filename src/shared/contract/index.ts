@@ -3,14 +3,23 @@
 import type { EventSpec, MethodSpec } from './define';
 import { engineMethods } from './engine';
 import { jobEvents, jobMethods } from './jobs';
+import { modelEvents, modelMethods } from './models';
+import { datasetEvents, datasetMethods } from './datasets';
+import { chatEvents, chatMethods } from './chat';
 
 export const methods = {
   ...engineMethods,
   ...jobMethods,
+  ...modelMethods,
+  ...datasetMethods,
+  ...chatMethods,
 };
 
 export const events = {
   ...jobEvents,
+  ...modelEvents,
+  ...datasetEvents,
+  ...chatEvents,
 };
 
 export type Methods = typeof methods;
@@ -28,3 +37,6 @@ export const isEventName = (name: unknown): name is EventName => typeof name ===
 
 export * from './engine';
 export * from './jobs';
+export * from './models';
+export * from './datasets';
+export * from './chat';

@@ -39,7 +39,7 @@ the database schema version.
       ]),
     );
     ctx.say('');
-    ctx.say(table(info.providers.map((p) => [p.name, p.ok ? 'ok' : 'unavailable', p.ok ? `${p.ms ?? 0} ms` : p.reason ?? '']), ['provider', 'status', 'detail']));
+    ctx.say(table(info.providers.map((p) => [p.name, p.ok ? 'ok' : 'unavailable', p.ok ? `${Math.round(p.ms ?? 0)} ms` : p.reason ?? '']), ['provider', 'status', 'detail']));
     if (info.cudaInstallable && !providers.includes('cuda')) ctx.say('\nAn NVIDIA driver is present: `deepen doctor --install-cuda` fetches the CUDA provider.');
   },
 };

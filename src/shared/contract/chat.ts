@@ -1,0 +1,9 @@
+// The chat domain of the contract: methods and events. Filled by the
+// engineers of that capability; merged in ./index.ts.
+import { event, method } from './define';
+
+export const chatMethods = {};
+export const chatEvents = {};
+
+void event;
+void method;

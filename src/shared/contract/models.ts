@@ -1,0 +1,9 @@
+// The models domain of the contract: methods and events. Filled by the
+// engineers of that capability; merged in ./index.ts.
+import { event, method } from './define';
+
+export const modelMethods = {};
+export const modelEvents = {};
+
+void event;
+void method;
