@@ -1,0 +1,245 @@
+// Model surgery: write the expanded checkpoint. Tensor by tensor, in chunks,
+// bytes copied exactly (no dtype conversion), new blocks' o_proj/down_proj
+// (and their biases) written as zeros so each new block starts as the identity.
+// Everything goes into a hidden sibling folder that is renamed to the output
+// only when complete; any failure or cancel removes it.
+//
+// Peak memory: two chunk buffers (one being read while the other is written)
+// plus one zero buffer, whatever the model size.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DeepenError } from '../../shared/errors';
+import { blockTensorName, isZeroedSuffix } from './block-names';
+import { CONFIG_FILE, openCheckpoint, type Checkpoint } from './checkpoint';
+import { expandedConfigJson } from './expand-config';
+import { normalizePlan, type ExpansionPlan } from './expand-plan';
+import { nodeFs, type FsLayer } from './fs-layer';
+import { SafetensorsWriter, type TensorSpec } from './safetensors-writer';
+import { toolVersion } from './version';
+
+export const MANIFEST_FILE = 'deepen_expansion.json';
+export const DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024;
+
+export interface ExpandOptions {
+  /** shard size limit of the output (default 5 GB, HF's) */
+  maxShardBytes?: number;
+  /** bytes per read/write (default 32 MiB) */
+  chunkBytes?: number;
+  onProgress?: (bytesDone: number, bytesTotal: number, tensorName: string) => void;
+  isCancelled?: () => boolean;
+  /** file operations; tests inject failures (see fs-layer.ts) */
+  fs?: FsLayer;
+  /** fsync every file before the final rename */
+  sync?: boolean;
+}
+
+/** One tensor of the output and where its bytes come from. */
+export interface OutputTensor extends TensorSpec {
+  /** tensor of the base model that holds the bytes (shape and dtype are its) */
+  source: string;
+  /** write zeros instead of the source bytes */
+  zero: boolean;
+  length: number;
+}
+
+export interface ExpandResult {
+  outDir: string;
+  plan: ExpansionPlan;
+  files: string[];
+  tensors: OutputTensor[];
+  zeroed: string[];
+  bytesWritten: number;
+  seconds: number;
+  warnings: string[];
+}
+
+/** Numeric-aware name order: model.layers.2 before model.layers.10, so shards hold whole blocks in order. */
+export function compareTensorNames(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** The output's tensors: non-block tensors unchanged, then every block of the plan renumbered. */
+export function outputTensors(ckpt: Checkpoint, plan: ExpansionPlan): OutputTensor[] {
+  const out: OutputTensor[] = [];
+  const add = (name: string, source: string, zero: boolean) => {
+    const t = ckpt.tensors.get(source)!;
+    out.push({ name, dtype: t.dtype, shape: t.shape, source, zero, length: t.length });
+  };
+  for (const name of ckpt.blocks.other) add(name, name, false);
+  const { prefix, blocks } = ckpt.blocks;
+  for (const layer of plan.layers) {
+    for (const suffix of blocks[layer.source]) {
+      add(blockTensorName(prefix, layer.index, suffix), blockTensorName(prefix, layer.source, suffix), layer.isNew && isZeroedSuffix(suffix));
+    }
+  }
+  return out.sort((a, b) => compareTensorNames(a.name, b.name));
+}
+
+export async function expandCheckpoint(source: string | Checkpoint, outDirArg: string, planArg: ExpansionPlan, opts: ExpandOptions = {}): Promise<ExpandResult> {
+  const started = Date.now();
+  const io = opts.fs ?? nodeFs;
+  const outDir = path.resolve(outDirArg);
+  const ckpt = typeof source === 'string' ? await openCheckpoint(source) : source;
+  const ownCheckpoint = typeof source === 'string';
+  let tempDir: string | null = null;
+  let createdParent: string | undefined;
+  let writer: SafetensorsWriter | null = null;
+  try {
+    const plan = normalizePlan(planArg, ckpt.config.numLayers);
+    if (path.resolve(ckpt.dir) === outDir) throw new DeepenError('conflict', `The output folder is the base model's own folder (${outDir}). Choose a new folder.`, { outDir });
+    if (await pathExists(outDir)) {
+      throw new DeepenError('conflict', `The output folder ${outDir} already exists. Choose a new name, or remove it first.`, { outDir });
+    }
+    const parent = path.dirname(outDir);
+    createdParent = await fs.mkdir(parent, { recursive: true }).catch((err) => {
+      throw new DeepenError('bad_request', `Could not create ${parent}: ${(err as Error).message}.`, { outDir });
+    });
+
+    const tensors = outputTensors(ckpt, plan);
+    const zeroed = tensors.filter((t) => t.zero).map((t) => t.name);
+    const metadata = { ...ckpt.metadata, deepen_version: toolVersion, deepen_new_blocks: plan.newBlockIndices.join(',') };
+    const companions = await Promise.all(ckpt.companionFiles.map(async (f) => ({ f, size: (await fs.stat(path.join(ckpt.dir, f))).size })));
+
+    tempDir = path.join(parent, `.${path.basename(outDir)}.deepen-partial-${process.pid}-${Date.now().toString(36)}`);
+    await io.mkdir(tempDir);
+    writer = SafetensorsWriter.create(tempDir, tensors, { maxShardBytes: opts.maxShardBytes, metadata, fs: io, sync: opts.sync });
+
+    // Free space first: a disk that fills at 90% wastes the user's time.
+    const need = writer.totalFileBytes + companions.reduce((s, c) => s + c.size, 0) + 1024 * 1024;
+    const free = await io.freeBytes(parent);
+    if (free < need) {
+      throw new DeepenError('out_of_disk', `The expanded model needs ${gib(need)} but ${parent} has ${gib(free)} free. Free some space or choose an output folder on another disk.`, {
+        outDir,
+        needBytes: need,
+        freeBytes: free,
+      });
+    }
+
+    await copyTensors(ckpt, writer, tensors, opts);
+    const files = await writer.finish();
+    writer = null;
+
+    for (const { f } of companions) await io.copyFile(path.join(ckpt.dir, f), path.join(tempDir, f)).catch(ioError(f));
+    const { json: config, changed } = expandedConfigJson(ckpt.rawConfig, ckpt.config, plan);
+    await io.writeFile(path.join(tempDir, CONFIG_FILE), JSON.stringify(config, null, 2) + '\n').catch(ioError(CONFIG_FILE));
+    const manifest = makeManifest(ckpt, plan, zeroed, changed);
+    await io.writeFile(path.join(tempDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n').catch(ioError(MANIFEST_FILE));
+
+    if (opts.isCancelled?.()) throw cancelled();
+    if (await pathExists(outDir)) throw new DeepenError('conflict', `The output folder ${outDir} appeared while the expansion ran. Nothing was written there; choose a new name.`, { outDir });
+    await io.rename(tempDir, outDir);
+    tempDir = null;
+    return {
+      outDir,
+      plan,
+      files: [...files, ...companions.map((c) => c.f), CONFIG_FILE, MANIFEST_FILE],
+      tensors,
+      zeroed,
+      bytesWritten: tensors.reduce((s, t) => s + t.length, 0),
+      seconds: (Date.now() - started) / 1000,
+      warnings: [...ckpt.warnings, ...plan.warnings],
+    };
+  } catch (err) {
+    await writer?.abort();
+    if (tempDir) await io.rm(tempDir).catch(() => undefined);
+    if (createdParent) await fs.rm(createdParent, { recursive: true, force: true }).catch(() => undefined);
+    throw toExpandError(err, outDir);
+  } finally {
+    if (ownCheckpoint) await ckpt.close();
+  }
+}
+
+/**
+ * Streams every tensor into the writer. Reads of the next chunk overlap the
+ * write of the current one (two buffers, alternating), which keeps the disk
+ * busy in both directions; zeros come from one reused buffer.
+ */
+async function copyTensors(ckpt: Checkpoint, writer: SafetensorsWriter, tensors: OutputTensor[], opts: ExpandOptions): Promise<void> {
+  const chunk = Math.max(4096, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+  const largestCopy = Math.max(0, ...tensors.filter((t) => !t.zero).map((t) => t.length));
+  const largestZero = Math.max(0, ...tensors.filter((t) => t.zero).map((t) => t.length));
+  const bufSize = Math.min(chunk, largestCopy);
+  const buffers = [Buffer.allocUnsafe(bufSize), Buffer.allocUnsafe(bufSize)];
+  const zeros = Buffer.alloc(Math.min(chunk, largestZero));
+  const total = tensors.reduce((s, t) => s + t.length, 0);
+
+  // Flat list of (tensor, chunk) steps, so reads can run ahead across tensor boundaries.
+  type Step = { t: OutputTensor; start: number; length: number; first: boolean; last: boolean };
+  const steps: Step[] = [];
+  for (const t of tensors) {
+    if (t.length === 0) steps.push({ t, start: 0, length: 0, first: true, last: true });
+    for (let start = 0; start < t.length; start += chunk) {
+      steps.push({ t, start, length: Math.min(chunk, t.length - start), first: start === 0, last: start + chunk >= t.length });
+    }
+  }
+  let nextBuffer = 0;
+  const read = (s: Step): Promise<Buffer> | null => {
+    if (s.t.zero || s.length === 0) return null;
+    const buf = buffers[nextBuffer];
+    nextBuffer ^= 1;
+    return ckpt.readChunk(s.t.source, s.start, s.length, buf);
+  };
+  let done = 0;
+  let pending = steps.length ? read(steps[0]) : null;
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      if (opts.isCancelled?.()) throw cancelled();
+      const data = pending ? await pending : zeros;
+      // Start the next read now; it fills the other buffer while this one is written.
+      pending = i + 1 < steps.length ? read(steps[i + 1]) : null;
+      if (s.first) await writer.beginTensor(s.t.name);
+      if (s.length) await writer.write(data, 0, s.length);
+      if (s.last) await writer.endTensor();
+      done += s.length;
+      opts.onProgress?.(done, total, s.t.name);
+    }
+  } finally {
+    // never leave a read running into a buffer after we return
+    await pending?.catch(() => undefined);
+  }
+}
+
+function makeManifest(ckpt: Checkpoint, plan: ExpansionPlan, zeroed: string[], configChanged: string[]) {
+  return {
+    tool: 'deepen',
+    tool_version: toolVersion,
+    created: new Date().toISOString(),
+    method: 'LLaMA Pro block expansion (Wu et al., 2024): copies with o_proj and down_proj zeroed start as the identity',
+    base_model: { path: ckpt.dir, model_type: ckpt.config.modelType, num_hidden_layers: ckpt.config.numLayers },
+    plan: { strategy: plan.strategy, insertions: plan.insertions, groups: plan.groups, warnings: plan.warnings, description: plan.description },
+    new_depth: plan.newDepth,
+    new_block_indices: plan.newBlockIndices,
+    new_blocks: plan.insertions.map((i) => ({ index: i.newIndex, source: i.source })),
+    old_to_new: plan.oldToNew,
+    tensors_zeroed: zeroed,
+    config_changed: configChanged,
+    dtype_preserved: true,
+  };
+}
+
+const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+
+function cancelled(): DeepenError {
+  return new DeepenError('cancelled', 'The expansion was cancelled. Nothing was left half-written.');
+}
+
+async function pathExists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+const ioError = (file: string) => (err: unknown) => {
+  throw toExpandError(err, file);
+};
+
+function toExpandError(err: unknown, where: string): DeepenError {
+  if (err instanceof DeepenError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOSPC') {
+    return new DeepenError('out_of_disk', `The disk filled up writing ${where}. Free some space (or choose an output folder on another disk) and try again.`, { file: where });
+  }
+  return new DeepenError('internal', `Expansion failed at ${where}: ${e?.message ?? String(err)}.`, { file: where });
+}
