@@ -75,8 +75,17 @@ export function serve(host: EngineHost, opts: ServeOptions): Promise<RunningServ
     res.end(text);
   };
 
+  // A page on another site can point a DNS name at 127.0.0.1 (DNS rebinding);
+  // on loopback, only loopback Host headers are served.
+  const hostAllowed = (req: http.IncomingMessage) => {
+    if (!isLoopback(bindHost)) return true;
+    const name = (req.headers.host ?? '').replace(/:\d+$/, '');
+    return isLoopback(name);
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!hostAllowed(req)) return refuse(res, 403, 'Deepen: requests must use the address printed by `deepen serve`.');
     if (!sameToken(tokenOf(req, url), token)) {
       return refuse(res, 401, 'Deepen: this address needs the access token. Open the full URL that `deepen serve` printed (it ends in ?token=…).');
     }
@@ -97,7 +106,7 @@ export function serve(host: EngineHost, opts: ServeOptions): Promise<RunningServ
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws' || !sameToken(tokenOf(req, url), token)) {
+    if (url.pathname !== '/ws' || !hostAllowed(req) || !sameToken(tokenOf(req, url), token)) {
       socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroy();
       return;

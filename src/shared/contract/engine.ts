@@ -44,7 +44,7 @@ export interface Settings {
 export const engineMethods = {
   'engine.ping': method<Record<string, never>, { time: number }>(),
   'engine.info': method<{ refresh?: boolean }, EngineInfo>(),
-  'engine.selftest': method<{ providers?: ProviderName[] }, JobStarted>(),
+  'engine.selftest': method<{ providers?: ProviderName[]; benchmarkMs?: number }, JobStarted>(),
   'engine.installCuda': method<Record<string, never>, JobStarted>(),
   'settings.get': method<Record<string, never>, Settings>(),
   'settings.set': method<Partial<Settings>, Settings>(),

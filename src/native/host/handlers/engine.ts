@@ -68,7 +68,8 @@ export function engineHandlers(s: HostServices, providers: ProviderState): Handl
     'engine.info': (p) => engineInfo(s, providers, !!p?.refresh),
     'engine.selftest': async (p) => {
       const names = p?.providers?.length ? p.providers : (await providers.list()).filter((x) => x.ok).map((x) => x.name);
-      const job = s.jobs.start('selftest', `Self-test: ${names.join(', ')}`, { providers: names });
+      const bench = p?.benchmarkMs ? ` + ${Math.round(p.benchmarkMs / 1000)} s MatMul benchmark` : '';
+      const job = s.jobs.start('selftest', `Self-test: ${names.join(', ')}${bench}`, { providers: names, benchmarkMs: p?.benchmarkMs });
       return { jobId: job.id };
     },
     'engine.installCuda': () => {

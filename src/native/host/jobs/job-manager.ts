@@ -126,8 +126,8 @@ export class JobManager {
     const cancelBuffer = new SharedArrayBuffer(4);
     const data: JobWorkerData = { jobId: id, kind: job.kind, input: this.inputs.get(id), dataDir: this.opts.dataDir, cancelFlag: cancelBuffer };
     this.inputs.delete(id);
-    const entry = workerEntry('job-worker');
-    const worker = new Worker(entry.url, { workerData: data, execArgv: entry.execArgv });
+    const entry = workerEntry('job-worker', { ...data });
+    const worker = new Worker(entry.url, { workerData: entry.workerData });
     let resolveDone!: () => void;
     this.done.set(id, new Promise<void>((r) => (resolveDone = r)));
     const run: Running = { worker, cancelFlag: new Int32Array(cancelBuffer), cancelRequested: false, lastWrite: 0, unwritten: null, settled: false, resolveDone };
