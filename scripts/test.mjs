@@ -1,0 +1,72 @@
+// `npm test`: the whole suite, in the order that fails fastest.
+//   1. type-check node and web code      4. Electron main/preload build checks
+//   2. unit + engine tests (vitest)      5. end-to-end tests (Playwright, browser mode)
+//   3. build (engine bundle + electron-vite)
+// Steps that need something this machine lacks are skipped with a visible
+// notice, never silently. Pass --quick to stop after step 2.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findBrowser } from './find-browser.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const quick = process.argv.includes('--quick');
+const results = [];
+
+function step(name, cmd, args, env = {}) {
+  const started = Date.now();
+  process.stdout.write(`\n▶ ${name}: ${[cmd, ...args].join(' ')}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env }, shell: process.platform === 'win32' });
+  const ok = r.status === 0;
+  results.push({ name, outcome: ok ? 'passed' : 'failed', seconds: (Date.now() - started) / 1000 });
+  if (!ok) finish(1);
+}
+function skip(name, why) {
+  process.stdout.write(`\n⚠ SKIPPED ${name}: ${why}\n`);
+  results.push({ name, outcome: 'skipped', seconds: 0, why });
+}
+function finish(code) {
+  process.stdout.write('\nSummary\n');
+  for (const r of results) process.stdout.write(`  ${r.outcome.padEnd(8)} ${r.name.padEnd(32)} ${r.seconds.toFixed(1)} s${r.why ? `  (${r.why})` : ''}\n`);
+  const passed = results.filter((r) => r.outcome === 'passed').length;
+  const failed = results.filter((r) => r.outcome === 'failed').length;
+  const skipped = results.filter((r) => r.outcome === 'skipped').length;
+  process.stdout.write(`steps: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  process.exit(code);
+}
+
+const bin = (name) => path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
+
+step('type-check (node)', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit']);
+step('type-check (web)', bin('vue-tsc'), ['-p', 'tsconfig.web.json', '--noEmit']);
+step('unit + engine tests', bin('vitest'), ['run']);
+if (quick) finish(0);
+
+step('build engine', process.execPath, ['scripts/build-engine.mjs']);
+step('build app (electron-vite)', bin('electron-vite'), ['build']);
+
+// Electron main + preload: built above; check their outputs and the sandbox-safe preload format.
+for (const f of ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html']) {
+  if (!existsSync(path.join(root, f))) {
+    process.stderr.write(`missing build output ${f}\n`);
+    results.push({ name: `build output ${f}`, outcome: 'failed', seconds: 0 });
+    finish(1);
+  }
+}
+let electronBinary = null;
+try {
+  const p = require('electron');
+  if (typeof p === 'string' && existsSync(p)) electronBinary = p;
+} catch {
+  // the package is optional: absent when its binary could not be downloaded
+}
+if (electronBinary) step('electron smoke test', electronBinary, ['.', '--deepen-smoke-test'], { ELECTRON_ENABLE_LOGGING: '1' });
+else skip('electron smoke test', 'the Electron binary is not installed on this machine (its download is not reachable); main and preload were built and type-checked');
+
+const browser = findBrowser();
+if (browser) step('end-to-end (Playwright)', bin('playwright'), ['test'], { DEEPEN_E2E_BROWSER: browser });
+else skip('end-to-end (Playwright)', 'no Chromium found: install one (Debian: apt-get install chromium) or set DEEPEN_E2E_BROWSER');
+finish(0);
