@@ -130,6 +130,32 @@ function parseEntry(name: string, value: unknown, file: string, dataStart: numbe
   return { name, dtype, shape: shape as number[], file, offset: dataStart + begin, length: end - begin };
 }
 
+/**
+ * Validates the leading u64 header length against the file size, before
+ * anything is allocated for the header. Returns it as a number.
+ */
+export function checkHeaderLength(first8: Uint8Array, fileSize: number, file: string): number {
+  if (fileSize < 8 || first8.length < 8) throw badFile(file, `it is ${fileSize} bytes long, too short to hold the 8-byte header length (truncated file?)`);
+  const n = Buffer.from(first8.buffer, first8.byteOffset, 8).readBigUInt64LE(0);
+  if (n > BigInt(fileSize - 8)) {
+    throw badFile(file, `its header length (${n} bytes) is beyond the end of the file (${fileSize} bytes): the file is truncated or not safetensors`, { headerLength: n.toString() });
+  }
+  if (n > BigInt(MAX_HEADER_BYTES)) throw badFile(file, `its header is ${n} bytes, more than the ${MAX_HEADER_BYTES}-byte limit`);
+  if (n < 2n) throw badFile(file, `its header length (${n}) is too small to hold a JSON object`);
+  return Number(n);
+}
+
+/**
+ * Parses a whole safetensors file held in memory (small files and tests):
+ * the same checks as readSafetensorsFile.
+ */
+export function parseSafetensorsBytes(bytes: Uint8Array, file: string): SafetensorsFile {
+  const headerLength = checkHeaderLength(bytes.subarray(0, 8), bytes.length, file);
+  const dataStart = 8 + headerLength;
+  const { metadata, tensors } = parseSafetensorsHeader(bytes.subarray(8, dataStart), { file, dataStart, dataBytes: bytes.length - dataStart });
+  return { file, fileSize: bytes.length, headerLength, dataStart, metadata, tensors };
+}
+
 /** Reads and validates one file's header (at most 8 + MAX_HEADER_BYTES bytes read). */
 export async function readSafetensorsFile(file: string): Promise<SafetensorsFile> {
   const abs = path.resolve(file);
@@ -143,15 +169,9 @@ export async function readSafetensorsFile(file: string): Promise<SafetensorsFile
   }
   try {
     const { size: fileSize } = await fh.stat();
-    if (fileSize < 8) throw badFile(abs, `it is ${fileSize} bytes long, too short to hold the 8-byte header length (truncated file?)`);
+    if (fileSize < 8) checkHeaderLength(new Uint8Array(0), fileSize, abs);
     const lenBuf = await readExactly(fh, 0, 8, abs, '(header length)');
-    const n = lenBuf.readBigUInt64LE(0);
-    if (n > BigInt(fileSize - 8)) {
-      throw badFile(abs, `its header length (${n} bytes) is beyond the end of the file (${fileSize} bytes): the file is truncated or not safetensors`, { headerLength: n.toString() });
-    }
-    if (n > BigInt(MAX_HEADER_BYTES)) throw badFile(abs, `its header is ${n} bytes, more than the ${MAX_HEADER_BYTES}-byte limit`);
-    if (n < 2n) throw badFile(abs, `its header length (${n}) is too small to hold a JSON object`);
-    const headerLength = Number(n);
+    const headerLength = checkHeaderLength(lenBuf, fileSize, abs);
     const header = await readExactly(fh, 8, headerLength, abs, '(header)');
     const dataStart = 8 + headerLength;
     const { metadata, tensors } = parseSafetensorsHeader(header, { file: abs, dataStart, dataBytes: fileSize - dataStart });

@@ -1,6 +1,7 @@
 // Numbered migrations, one file each, applied in order by `migrate` in ../db.
 // To add one: create NNN_name.ts exporting a Migration and list it here.
 import { migration001 } from './001_core';
+import { migration003 } from './003_models';
 
 export interface Migration {
   version: number;
@@ -9,4 +10,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: Migration[] = [migration001];
+export const migrations: Migration[] = [migration001, migration003];
