@@ -1,0 +1,58 @@
+// The fixture checks on ONNX Runtime's WebGPU EP with CPU fallback disabled,
+// so the whole graph is proven to run on it. On CPU-only machines this is
+// Mesa lavapipe (float32 maths on the CPU, through Vulkan).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadModel, type LoadedModel } from '../../../src/native/model/load';
+import type { Variant } from '../../../src/native/model/forward-graph';
+import { argmax, fixtureNames, fixturesDir, maxAbsDiff, readReference, tempCacheDir, type Reference } from './reference';
+import { vulkanUnavailableReason } from './webgpu-env';
+
+const skipReason = vulkanUnavailableReason();
+if (skipReason) console.warn(`Skipping WebGPU engine tests: ${skipReason}.`);
+
+/** fp32 on lavapipe 25.0 gave max |Δlogit| ≤ 4.3e-6 on every fixture (the CPU EP: ≤ 4.2e-6). */
+const TOLERANCE = 1e-4;
+/** lavapipe compiles every shader on first use; on a busy 2-core runner that can take a minute. */
+const SLOW = 300_000;
+
+const cacheDir = tempCacheDir('webgpu-logits');
+afterAll(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+
+describe.skipIf(skipReason !== null).each(fixtureNames)('%s on webgpu', (name) => {
+  let ref: Reference;
+  beforeAll(async () => {
+    ref = await readReference(name);
+  });
+
+  describe.each(['plain', 'fused'] as Variant[])('%s graph', (variant) => {
+    let model: LoadedModel;
+    beforeAll(async () => {
+      model = await loadModel(path.join(fixturesDir, name), { provider: 'webgpu', precision: 'fp32', variant, cacheDir, disableCpuFallback: true, fallbackToCpu: false });
+    }, SLOW);
+    afterAll(() => model?.dispose());
+
+    test('full-sequence logits match transformers', async () => {
+      expect(model.provider).toBe('webgpu');
+      const logits = await model.fullLogits(ref.inputIds);
+      const diff = maxAbsDiff(logits, ref.logits);
+      console.log(`[${name} webgpu ${variant} fp32] max |Δlogit| = ${diff.toExponential(3)}`);
+      expect(diff).toBeLessThan(TOLERANCE);
+    }, SLOW);
+
+    test('greedy decoding with the KV cache on the device gives the reference ids', async () => {
+      const prompt = ref.inputIds[0].slice(0, 6);
+      const dec = model.createDecoder();
+      const out = [...prompt];
+      let logits = await dec.prefill(prompt);
+      for (let i = 0; i < 12; i++) {
+        const next = argmax(logits);
+        out.push(next);
+        if (i < 11) logits = await dec.step(next);
+      }
+      dec.dispose();
+      expect(out).toEqual(ref.greedyIds);
+    }, SLOW);
+  });
+});
