@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Template } from '@huggingface/jinja';
+import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { DeepenError } from '../../shared/errors';
 import { readJsonObjectIfExists, readTextIfExists, type JsonObject } from './model-files';
 import { strftime } from './strftime';
@@ -78,17 +78,14 @@ export class ChatFormatter {
     const template = this.compile(this.source);
     const now = opts.now ?? (() => new Date());
     const variables: Record<string, unknown> = {
+      ...templateGlobals(now),
       ...this.tokens,
       ...opts.variables,
       messages: messages.map((m) => ({ ...m })),
       add_generation_prompt: opts.addGenerationPrompt ?? true,
-      raise_exception: (message: unknown) => {
-        throw new TemplateRefusal(String(message));
-      },
-      strftime_now: (format: unknown) => strftime(now(), String(format)),
     };
     try {
-      return { text: template.render(variables), mode: 'chat', addSpecialTokens: false };
+      return { text: renderWith(template, variables), mode: 'chat', addSpecialTokens: false };
     } catch (err) {
       throw this.renderError(err);
     }
@@ -170,6 +167,44 @@ function pickTemplate(value: unknown, file: string): TemplateSource | null {
   const named = value.filter((t): t is { name: string; template: string } => !!t && typeof t === 'object' && typeof t.template === 'string');
   const chosen = named.find((t) => t.name === 'default') ?? named[0];
   return chosen ? { text: chosen.template, file, name: String(chosen.name) } : null;
+}
+
+/**
+ * The names transformers' Jinja environment defines. We set them ourselves
+ * instead of using Template.render, whose built-in globals cannot be replaced:
+ * its `raise_exception` throws a plain Error we could not tell from a template
+ * bug, and its `strftime_now` formats in the machine's locale (see strftime.ts).
+ */
+function templateGlobals(now: () => Date): Record<string, unknown> {
+  return {
+    true: true,
+    false: false,
+    none: null,
+    True: true,
+    False: false,
+    None: null,
+    range: pythonRange,
+    raise_exception: (message: unknown) => {
+      throw new TemplateRefusal(String(message));
+    },
+    strftime_now: (format: unknown) => strftime(now(), String(format)),
+  };
+}
+
+function renderWith(template: Template, variables: Record<string, unknown>): string {
+  const env = new Environment();
+  for (const [name, value] of Object.entries(variables)) if (value !== undefined) env.set(name, value);
+  const result = new Interpreter(env).run(template.parsed) as { value: unknown };
+  return String(result.value);
+}
+
+/** Python's range(stop) / range(start, stop[, step]). */
+function pythonRange(start: number, stop?: number, step = 1): number[] {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (step === 0) throw new Error('range() arg 3 must not be zero');
+  const out: number[] = [];
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+  return out;
 }
 
 /**

@@ -85,10 +85,10 @@ export class TokenStopper {
     return this.eos.has(id);
   }
 
-  /** After `generated` new tokens: is the budget or the context used up? */
+  /** After `generated` new tokens: is the context or the budget used up? (A full context is named first: it is the limit the user can do less about.) */
   limitReached(generated: number): StopReason | null {
-    if (generated >= this.opts.maxNewTokens) return 'max_tokens';
     if (this.opts.promptLength + generated >= this.opts.maxContext) return 'context_full';
+    if (generated >= this.opts.maxNewTokens) return 'max_tokens';
     return null;
   }
 }
