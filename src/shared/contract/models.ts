@@ -107,7 +107,10 @@ export interface ModelRecord {
   addedAt: number;
   summary: ModelSummary;
   lineage: ModelLineage | null;
+  /** expanded models: the numerical check run after writing */
   preservation: PreservationCheck | null;
+  /** expanded models: the byte-by-byte check run after writing */
+  structural: StructuralCheck | null;
   /** false when the folder has gone since it was added */
   present: boolean;
 }
@@ -184,16 +187,27 @@ export interface ExpandParams {
   outDir?: string;
 }
 
+export interface StructuralCheck {
+  ok: boolean;
+  tensorsCopied: number;
+  tensorsZeroed: number;
+}
+
 /** What a finished `expand` job returns (JobDetail.result). */
 export interface ExpandJobOutcome {
-  modelId: string;
+  /** null when registration failed (the folder is still there; add it by hand) */
+  modelId: string | null;
+  baseDir: string;
   outDir: string;
   plan: ExpansionPlan;
+  newDepth: number;
   newBlockIndices: number[];
-  structural: { ok: boolean; tensorsCopied: number; tensorsZeroed: number } | null;
+  bytesWritten: number;
+  seconds: number;
+  /** the byte-by-byte check; null when it was turned off */
+  verify: (StructuralCheck & { problems: string[] }) | null;
   preservation: PreservationCheck;
   warnings: string[];
-  seconds: number;
 }
 
 export const modelMethods = {

@@ -6,6 +6,7 @@ type Loader = () => Promise<JobRunner<any, any>>;
 
 export const jobRunners: Record<string, Loader> = {
   selftest: async () => (await import('./selftest-job')).runSelftestJob,
+  expand: async () => (await import('./expand-job')).runExpandModelJob,
   'install-cuda': async () => (await import('./install-cuda-job')).runInstallCudaJob,
 };
 
