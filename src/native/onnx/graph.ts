@@ -195,14 +195,14 @@ export class Graph {
     return outs;
   }
 
-  /** Values that each value is consumed by; gradient accumulation needs this. */
+  /** The nodes reading each value (each node once, in graph order); gradient accumulation needs this. */
   consumers(): Map<Value, Node[]> {
     const map = new Map<Value, Node[]>();
     for (const node of this.nodes) {
       for (const input of node.inputs) {
         if (!input) continue;
         const list = map.get(input) ?? [];
-        list.push(node);
+        if (list[list.length - 1] !== node) list.push(node);
         map.set(input, list);
       }
     }
