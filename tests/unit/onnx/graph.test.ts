@@ -68,17 +68,17 @@ describe('serialization', () => {
     const model = decodeModel(serializeModel(g));
     const opsets = Object.fromEntries(model.opsetImport.map((o) => [o.domain, Number(o.version)]));
     expect(opsets).toEqual({ '': 17, [MS_DOMAIN]: 1 });
-    const init = model.graph!.initializer.find((t) => t.name === 'w')!;
+    const init = model.graph!.initializer!.find((t) => t.name === 'w')!;
     expect(init.dataLocation).toBe(1);
-    expect(Object.fromEntries(init.externalData.map((e) => [e.key, e.value]))).toEqual({ location: 'weights.bin', offset: '65536', length: '64' });
+    expect(Object.fromEntries(init.externalData!.map((e) => [e.key, e.value]))).toEqual({ location: 'weights.bin', offset: '65536', length: '64' });
     expect(init.rawData?.length ?? 0).toBe(0);
-    const norm = model.graph!.node.find((nd) => nd.opType === 'SimplifiedLayerNormalization')!;
-    const eps = norm.attribute.find((a) => a.name === 'epsilon')!;
+    const norm = model.graph!.node!.find((nd) => nd.opType === 'SimplifiedLayerNormalization')!;
+    const eps = norm.attribute!.find((a) => a.name === 'epsilon')!;
     expect(eps.type).toBe(1); // FLOAT
     expect(eps.f).toBeCloseTo(1e-5);
-    expect(norm.attribute.find((a) => a.name === 'axis')!.type).toBe(2); // INT
-    const input = model.graph!.input[0];
-    expect(input.type!.tensorType!.shape!.dim.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 4]);
+    expect(norm.attribute!.find((a) => a.name === 'axis')!.type).toBe(2); // INT
+    const input = model.graph!.input![0];
+    expect(input.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 4]);
   });
 
   test('ONNX Runtime runs a serialized graph of shape ops with the expected numbers', async () => {
