@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { DeepenError } from '../../shared/errors';
 
 // Reading the small JSON files that sit next to a checkpoint (tokenizer.json,
@@ -54,8 +53,4 @@ export async function readTextIfExists(file: string): Promise<string | null> {
     if ((err as { code?: string }).code === 'ENOENT') return null;
     throw new DeepenError('bad_file', `Could not read ${file}: ${(err as Error).message}. Check that the file is readable.`, { file });
   }
-}
-
-export function inDir(dir: string, name: string): string {
-  return path.join(dir, name);
 }

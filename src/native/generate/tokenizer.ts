@@ -98,7 +98,10 @@ export class TextTokenizer {
 
     this.bosToken = tokenString(config.bos_token);
     this.eosToken = tokenString(config.eos_token);
-    this.bosId = this.bosToken !== null ? this.tokenToId(this.bosToken) : numberOrNull(src.generationConfig?.bos_token_id ?? src.modelConfig?.bos_token_id);
+    // The tokenizer's BOS only, as transformers' bos_token_id: config.json's
+    // bos_token_id describes pretraining (Qwen names <|endoftext|> there) and
+    // must not make us add a token the tokenizer never adds.
+    this.bosId = this.bosToken !== null ? this.tokenToId(this.bosToken) : null;
     this.eosIds = collectEosIds(src, this.eosToken !== null ? this.tokenToId(this.eosToken) : null);
     this.endOfTurnIds = END_OF_TURN_MARKERS.map((m) => this.tokenToId(m)).filter((id): id is number => id !== null && this.specialIds.has(id));
 
