@@ -11,6 +11,7 @@ import { registerIpc } from './ipc';
 import { buildAppMenu } from './menu';
 import { appFiles, findElectronSqliteBinding } from './paths';
 import type { RendererOrigin } from './security';
+import { failSmokeTest, runSmokeTest, smokeTestFile } from './smoke';
 import { createMainWindow, guardWebContents, installSessionPolicy } from './window';
 
 const files = appFiles(app.getAppPath());
@@ -80,6 +81,10 @@ async function startEngine(pagesNeedReload: boolean): Promise<boolean> {
       const message = err instanceof Error ? err.message : String(err);
       link.notifyClosed(pages(), `the engine could not start: ${message}`);
       if (quitting) return false;
+      if (smokeTestFile) {
+        failSmokeTest(smokeTestFile, message);
+        return false;
+      }
       const hint = sqlite.problem ? `\n\n${sqlite.problem}` : '';
       const tail = err instanceof EngineStartError ? lastWords(err.stderrTail) : '';
       for (;;) {
@@ -220,7 +225,8 @@ if (!app.requestSingleInstanceLock()) {
       if (BrowserWindow.getAllWindows().length === 0) openWindow();
     });
     // The window opens at once; its page waits for the engine (see EngineLink).
-    openWindow();
+    const win = openWindow();
+    if (smokeTestFile) runSmokeTest(win, smokeTestFile);
     void startEngine(false);
   });
 }
