@@ -20,12 +20,29 @@ function floatTensor(dtype: ComputeType, dims: number[], values: Float32Array): 
 /** The most negative finite value: what transformers adds for masked positions. */
 const maskValue = (dtype: ComputeType) => (dtype === 'float16' ? -65504 : -3.4028234663852886e38);
 
+/**
+ * (T, S) additive mask: the token at position q sees key k when k ≤ q and, with
+ * a sliding window W, q − k < W (transformers' sliding_window_overlay). Right
+ * padding needs nothing more: a real token never looks at padding after it.
+ */
+export function causalMask(seq: number, past: number, window: number | null, dtype: ComputeType): Float32Array {
+  const total = past + seq;
+  const bias = new Float32Array(seq * total);
+  const masked = maskValue(dtype);
+  for (let t = 0; t < seq; t++) {
+    const q = past + t;
+    for (let k = 0; k < total; k++) if (k > q || (window !== null && q - k >= window)) bias[t * total + k] = masked;
+  }
+  return bias;
+}
+
 /** Rows of the fused graph's rotary caches grow in steps of this many positions. */
 const CACHE_STEP = 256;
 
 export class FeedBuilder {
   private staticFreqs: RopeFrequencies | null = null;
   private cacheRows = 0;
+  private cacheFreqKey = 0;
   private cache: { cos: HostTensor; sin: HostTensor } | null = null;
 
   constructor(
@@ -48,16 +65,15 @@ export class FeedBuilder {
     if (this.variant === 'plain') {
       const { cos, sin } = ropeTable(this.freqs(total), past, seq, true);
       const hs = this.config.headDim;
-      // (T, S): row t sees keys 0..past+t. Right padding needs nothing more: a real
-      // token never looks at the padding after it.
-      const bias = new Float32Array(seq * total);
-      const masked = maskValue(this.dtype);
-      for (let t = 0; t < seq; t++) for (let s = past + t + 1; s < total; s++) bias[t * total + s] = masked;
-      return {
+      const feeds: Record<string, Tensor> = {
         [io.ropeCos]: floatTensor(this.dtype, [seq, hs], cos),
         [io.ropeSin]: floatTensor(this.dtype, [seq, hs], sin),
-        [io.attnBias]: floatTensor(this.dtype, [seq, total], bias),
+        [io.attnBias]: floatTensor(this.dtype, [seq, total], causalMask(seq, past, null, this.dtype)),
       };
+      if (this.config.layerTypes.includes('sliding_attention')) {
+        feeds[io.attnBiasLocal] = floatTensor(this.dtype, [seq, total], causalMask(seq, past, this.config.slidingWindow, this.dtype));
+      }
+      return feeds;
     }
     const seqlens = new Int32Array(batch);
     for (let b = 0; b < batch; b++) seqlens[b] = past + (lengths ? lengths[b] : seq) - 1;
@@ -70,13 +86,16 @@ export class FeedBuilder {
 
   /** (rows, hs/2) cos/sin caches covering positions < total, reused while they suffice. */
   private rotaryCache(total: number): Record<string, Tensor> {
-    const dynamic = ropeDependsOnLength(this.config) && total > this.config.maxPositionEmbeddings;
-    if (!this.cache || total > this.cacheRows || dynamic) {
+    // Dynamic NTK: frequencies change once the sequence outgrows max_position_embeddings,
+    // so the cache is keyed by the length the frequencies were computed for.
+    const freqKey = ropeDependsOnLength(this.config) ? Math.max(total, this.config.maxPositionEmbeddings) : 0;
+    if (!this.cache || total > this.cacheRows || freqKey !== this.cacheFreqKey) {
       const rows = Math.ceil(total / CACHE_STEP) * CACHE_STEP;
       const { cos, sin } = ropeTable(this.freqs(total), 0, rows, false);
       const half = this.config.headDim / 2;
       this.cache = { cos: floatTensor(this.dtype, [rows, half], cos), sin: floatTensor(this.dtype, [rows, half], sin) };
       this.cacheRows = rows;
+      this.cacheFreqKey = freqKey;
     }
     return { [io.cosCache]: this.cache.cos, [io.sinCache]: this.cache.sin };
   }

@@ -34,6 +34,8 @@ export const io = {
   ropeCos: 'rope_cos',
   ropeSin: 'rope_sin',
   attnBias: 'attn_bias',
+  /** the causal mask of sliding-window layers (only when the model has them) */
+  attnBiasLocal: 'attn_bias_local',
   cosCache: 'cos_cache',
   sinCache: 'sin_cache',
   seqlensK: 'seqlens_k',
@@ -49,6 +51,8 @@ export const io = {
 export function fusedUnsupportedReason(config: ModelConfig): string | null {
   if (config.layerTypes.includes('sliding_attention')) return 'sliding-window layers are only implemented in the plain graph';
   if (config.rope.partialRotaryFactor !== 1) return 'partial rotary embeddings are not supported by GroupQueryAttention here';
+  // ORT's GroupQueryAttention kernels (CPU rotary path) require it; real models use 64 or 128.
+  if (config.headDim % 16 !== 0) return `head_dim ${config.headDim} is not a multiple of 16, which GroupQueryAttention requires`;
   return null;
 }
 
@@ -75,12 +79,12 @@ export function buildForwardGraph(config: ModelConfig, addWeights: (g: Graph) =>
   let x = ops.gather(w.embed, ids, 0); // (B, T, H)
   let normed: Value;
   if (opts.variant === 'plain') {
-    const ctx: PlainContext = {
-      cos: g.input(io.ropeCos, dt, ['seq', hs]),
-      sin: g.input(io.ropeSin, dt, ['seq', hs]),
-      bias: g.input(io.attnBias, dt, ['seq', 'total']),
-    };
+    const cos = g.input(io.ropeCos, dt, ['seq', hs]);
+    const sin = g.input(io.ropeSin, dt, ['seq', hs]);
+    const full = g.input(io.attnBias, dt, ['seq', 'total']);
+    const local = config.layerTypes.includes('sliding_attention') ? g.input(io.attnBiasLocal, dt, ['seq', 'total']) : null;
     for (let i = 0; i < config.numLayers; i++) {
+      const ctx: PlainContext = { cos, sin, bias: config.layerTypes[i] === 'sliding_attention' ? local! : full };
       x = g.scope(`L${i}`, () => plainBlock(ops, config, w.layers[i], x, past[i], ctx, i));
     }
     normed = rmsNorm(ops, x, w.finalNorm, config.rmsNormEps);

@@ -14,6 +14,7 @@ import { Decoder } from './decoder';
 import { FeedBuilder, idsTensor, indexTensor, type ComputeType } from './feeds';
 import { buildForwardGraph, fusedUnsupportedReason, io, type Variant } from './forward-graph';
 import { addWeightInitializers, weightSpecs, WEIGHTS_LAYOUT_VERSION } from './weights';
+import { contextLength } from './rope';
 
 /** Bump when buildForwardGraph's output changes, so cached .onnx files are rewritten. */
 const GRAPH_VERSION = 1;
@@ -146,8 +147,8 @@ class Model implements LoadedModel {
     const B = batchIds.length;
     const T = Math.max(0, ...batchIds.map((r) => r.length));
     if (!B || !T) throw new DeepenError('bad_request', 'fullLogits needs at least one non-empty row of token ids.');
-    if (T > this.config.maxPositionEmbeddings) {
-      throw new DeepenError('bad_request', `A row is ${T} tokens long, more than the model's context of ${this.config.maxPositionEmbeddings}.`);
+    if (T > contextLength(this.config)) {
+      throw new DeepenError('bad_request', `A row is ${T} tokens long, more than the model's context of ${contextLength(this.config)}. Score shorter pieces.`);
     }
     const V = this.config.vocabSize;
     const rows: number[] = [];
@@ -172,7 +173,7 @@ class Model implements LoadedModel {
   }
 
   createDecoder(): Decoder {
-    const d = new Decoder({ session: this.session, feeds: this.feeds, vocabSize: this.config.vocabSize, numLayers: this.config.numLayers, maxPositions: this.config.maxPositionEmbeddings });
+    const d = new Decoder({ session: this.session, feeds: this.feeds, vocabSize: this.config.vocabSize, numLayers: this.config.numLayers, maxPositions: contextLength(this.config) });
     this.decoders.add(d);
     return d;
   }

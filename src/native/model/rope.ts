@@ -133,3 +133,16 @@ export function ropeTable(freqs: RopeFrequencies, start: number, count: number, 
 
 /** True when the frequencies depend on the sequence length (so tables must be rebuilt as it grows). */
 export const ropeDependsOnLength = (config: ModelConfig): boolean => config.rope.type === 'dynamic';
+
+/**
+ * How many positions the model can address. Scaled RoPE types extend the
+ * trained context: dynamic NTK by `factor` over max_position_embeddings, yarn
+ * over its original length (configs often leave max_position_embeddings at the
+ * original value, e.g. Qwen's "add rope_scaling for long texts").
+ */
+export function contextLength(config: ModelConfig): number {
+  const { type, factor, originalMaxPositionEmbeddings } = config.rope;
+  if (type === 'dynamic') return Math.floor(config.maxPositionEmbeddings * Math.max(1, factor));
+  if (type === 'yarn') return Math.max(config.maxPositionEmbeddings, Math.floor((originalMaxPositionEmbeddings ?? config.maxPositionEmbeddings) * factor));
+  return config.maxPositionEmbeddings;
+}
