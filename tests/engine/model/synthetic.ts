@@ -129,7 +129,7 @@ export async function referenceLogits(dir: string, ids: readonly number[], ropeL
     }
   };
 
-  let xs = ids.map((id) => Float64Array.from(get('model.embed_tokens.weight').subarray(id * H, (id + 1) * H)));
+  let xs: Float64Array[] = ids.map((id) => Float64Array.from(get('model.embed_tokens.weight').subarray(id * H, (id + 1) * H)));
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}.`;
     const window = c.layerTypes[l] === 'sliding_attention' ? c.slidingWindow : null;
