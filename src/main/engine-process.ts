@@ -4,6 +4,7 @@
 // app down. Main only starts it, hands it one MessagePort per window and
 // stops it.
 import { utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
+import fs from 'node:fs';
 
 export interface EngineStartOptions {
   /** out/native/engine.js */
@@ -46,6 +47,10 @@ export class EngineProcess {
   /** Forks the engine and resolves once it says `ready`; rejects on `fatal`, early exit or timeout. */
   start(): Promise<void> {
     if (this.child) return Promise.reject(new Error('the engine is already started'));
+    // `electron-vite dev` and a fresh checkout do not build the engine bundle; say so instead of a bare exit code.
+    if (!fs.existsSync(this.options.entry)) {
+      return Promise.reject(new EngineStartError(`The engine is not built: ${this.options.entry} is missing. Run \`npm run build\` in the Deepen folder.`, ''));
+    }
     this.ready = false;
     this.stopping = false;
     this.stderrTail = '';

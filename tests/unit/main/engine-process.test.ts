@@ -42,6 +42,8 @@ vi.mock('electron', () => ({
 }));
 
 const { EngineProcess, EngineStartError } = await import('../../../src/main/engine-process');
+// any file that exists stands in for out/native/engine.js
+const entry = __filename;
 const { EngineLink } = await import('../../../src/main/engine-link');
 
 function fakeContents() {
@@ -66,9 +68,9 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('EngineProcess', () => {
   it('forks the engine entry with the given environment and resolves on ready', async () => {
-    const engine = new EngineProcess({ entry: '/app/out/native/engine.js', env: { DEEPEN_HOME: '/data' } });
+    const engine = new EngineProcess({ entry, env: { DEEPEN_HOME: '/data' } });
     const started = engine.start();
-    expect(forks[0].entry).toBe('/app/out/native/engine.js');
+    expect(forks[0].entry).toBe(entry);
     expect(forks[0].options.env).toEqual({ DEEPEN_HOME: '/data' });
     forks[0].child.emit('message', { type: 'ready', dataDir: '/data' });
     await started;
@@ -77,7 +79,7 @@ describe('EngineProcess', () => {
   });
 
   it('rejects with the engine\'s own message on fatal, with its last stderr lines', async () => {
-    const engine = new EngineProcess({ entry: 'e.js', env: {} });
+    const engine = new EngineProcess({ entry, env: {} });
     const started = engine.start();
     forks[0].child.stderr.emit('data', Buffer.from('NODE_MODULE_VERSION 115 vs 139\n'));
     forks[0].child.emit('message', { type: 'fatal', message: 'Could not open the database' });
@@ -89,14 +91,14 @@ describe('EngineProcess', () => {
   });
 
   it('rejects when the engine exits or stays silent while starting', async () => {
-    const a = new EngineProcess({ entry: 'e.js', env: {} });
+    const a = new EngineProcess({ entry, env: {} });
     const startA = a.start();
     forks[0].child.emit('exit', 1);
     await expect(startA).rejects.toThrow(/exited with code 1 while starting/);
 
     vi.useFakeTimers();
     try {
-      const b = new EngineProcess({ entry: 'e.js', env: {}, readyTimeoutMs: 1000 });
+      const b = new EngineProcess({ entry, env: {}, readyTimeoutMs: 1000 });
       const startB = b.start();
       const failed = expect(startB).rejects.toThrow(/did not start within 1 s/);
       await vi.advanceTimersByTimeAsync(1001);
@@ -106,8 +108,14 @@ describe('EngineProcess', () => {
     }
   });
 
+  it('says the engine is not built when its bundle is missing, without forking', async () => {
+    const engine = new EngineProcess({ entry: '/nowhere/out/native/engine.js', env: {} });
+    await expect(engine.start()).rejects.toThrow(/not built: \/nowhere\/out\/native\/engine.js is missing. Run `npm run build`/);
+    expect(forks).toHaveLength(0);
+  });
+
   it('reports an unexpected exit after ready, but not one it asked for', async () => {
-    const engine = new EngineProcess({ entry: 'e.js', env: {} });
+    const engine = new EngineProcess({ entry, env: {} });
     const exits: number[] = [];
     engine.onUnexpectedExit(({ code }) => exits.push(code));
 
@@ -129,7 +137,7 @@ describe('EngineProcess', () => {
   });
 
   it('kills an engine that does not finish after shutdown', async () => {
-    const engine = new EngineProcess({ entry: 'e.js', env: {} });
+    const engine = new EngineProcess({ entry, env: {} });
     const started = engine.start();
     forks[0].child.emit('message', { type: 'ready' });
     await started;
@@ -147,7 +155,7 @@ describe('EngineProcess', () => {
 
 describe('EngineLink', () => {
   it('gives a page one end of a new channel once the engine is ready, and the engine the other', async () => {
-    const engine = new EngineProcess({ entry: 'e.js', env: {} });
+    const engine = new EngineProcess({ entry, env: {} });
     const link = new EngineLink(engine);
     const started = link.start();
     const page = fakeContents();
@@ -163,7 +171,7 @@ describe('EngineLink', () => {
   });
 
   it('tells a page why, when the engine could not start', async () => {
-    const engine = new EngineProcess({ entry: 'e.js', env: {} });
+    const engine = new EngineProcess({ entry, env: {} });
     const link = new EngineLink(engine);
     const started = link.start();
     forks[0].child.emit('message', { type: 'fatal', message: 'database is from a newer Deepen' });
