@@ -80,7 +80,8 @@ export function planShards(specs: TensorSpec[], opts: Pick<WriterOptions, 'maxSh
     used += bytes;
   }
   return groups.map((tensors, i) => {
-    const header: Record<string, unknown> = {};
+    // No prototype: a tensor named "__proto__" must become a key, not a prototype.
+    const header: Record<string, unknown> = Object.create(null);
     if (opts.metadata && Object.keys(opts.metadata).length) header.__metadata__ = opts.metadata;
     for (const t of tensors) header[t.spec.name] = { dtype: t.spec.dtype, shape: t.spec.shape, data_offsets: [t.begin, t.end] };
     let json = JSON.stringify(header);
@@ -187,7 +188,7 @@ export class SafetensorsWriter {
     }
     const files = this.shards.map((s) => s.file);
     if (this.shards.length > 1) {
-      const weightMap: Record<string, string> = {};
+      const weightMap: Record<string, string> = Object.create(null);
       for (const t of [...this.order].sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))) weightMap[t.spec.name] = this.shards[t.shard].file;
       const index = { metadata: { total_size: this.totalDataBytes }, weight_map: weightMap };
       await this.wrapIo(INDEX_FILE, undefined, () => this.fs.writeFile(path.join(this.dir, INDEX_FILE), JSON.stringify(index, null, 2) + '\n'));

@@ -97,6 +97,20 @@ describe('SafetensorsWriter', () => {
     expect(w2.totalDataBytes).toBe(0);
   });
 
+  it('odd but legal names round-trip, "__proto__" included', async () => {
+    const dir = path.join(work, 'names');
+    fs.mkdirSync(dir);
+    const odd: TensorSpec[] = ['__proto__', 'constructor', 'ünï.çødé', 'a"b\\c'].map((name) => ({ name, dtype: 'U8', shape: [3] }));
+    const w = SafetensorsWriter.create(dir, odd, { maxShardBytes: 6 });
+    for (const s of odd) await w.writeTensor(s.name, bytesOf(s));
+    await w.finish();
+    const set = await readTensorSet(dir);
+    expect([...set.tensors.keys()].sort()).toEqual(odd.map((s) => s.name).sort());
+    const reader = new TensorFileReader();
+    for (const s of odd) expect((await reader.read(set.tensors.get(s.name)!)).equals(bytesOf(s))).toBe(true);
+    await reader.close();
+  });
+
   it('an empty tensor list still gives a valid file', async () => {
     const dir = path.join(work, 'empty');
     fs.mkdirSync(dir);
