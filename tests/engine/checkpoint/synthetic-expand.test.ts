@@ -102,6 +102,24 @@ describe('uneven and unusual expansions', () => {
     expect(order.slice(0, 3)).toEqual(['model.layers.0.input_layernorm.weight', 'model.layers.1.input_layernorm.weight', 'model.layers.2.input_layernorm.weight']);
   });
 
+  it('chunk size and read-ahead depth change nothing in the bytes written', async () => {
+    const outs: Buffer[] = [];
+    for (const [chunkBytes, readAhead] of [
+      [undefined, undefined],
+      [4096, 2],
+      [4096 + 8, 5],
+    ] as const) {
+      const id = ++n;
+      const baseDir = path.join(work, `base-rw-${id}`);
+      await writeSyntheticCheckpoint(baseDir, { layers: 4, hidden: 64, intermediate: 96, outputBiases: true });
+      const outDir = path.join(work, `out-rw-${id}`);
+      await expandCheckpoint(baseDir, outDir, planExpansion(4, { strategy: 'interleaved', add: 2 }), { chunkBytes, readAhead });
+      outs.push(fs.readFileSync(path.join(outDir, 'model.safetensors')));
+    }
+    expect(outs[1].equals(outs[0])).toBe(true);
+    expect(outs[2].equals(outs[0])).toBe(true);
+  });
+
   it('verify catches a tampered output', async () => {
     const { baseDir, outDir, plan } = await expandSynthetic({}, { strategy: 'interleaved', add: 2 });
     const file = path.join(outDir, 'model.safetensors');
