@@ -164,9 +164,10 @@ export interface ConnectHandlers {
 /** What pickTransport needs from the page (`window` in the app; a fake in tests). */
 export interface PageEnvironment {
   deepen?: DeepenBridge;
-  location: Pick<Location, 'protocol' | 'host' | 'origin'>;
+  // Structural types rather than DOM ones, so node-side tests type-check too.
+  location: { protocol: string; host: string; origin: string };
   WebSocket: new (url: string) => unknown;
-  fetch: (url: string, init: RequestInit) => Promise<{ status: number }>;
+  fetch: (url: string, init: { method: 'HEAD'; cache: 'no-store'; credentials: 'same-origin' }) => Promise<{ status: number }>;
 }
 
 /** The transport picker: the Electron bridge when the preload exposed one, else a WebSocket to this origin. */
