@@ -1,18 +1,16 @@
 // `npm test`: the whole suite, in the order that fails fastest.
-//   1. type-check node and web code      4. Electron main/preload build checks
+//   1. type-check node and web code      4. check the Electron main/preload/renderer outputs
 //   2. unit + engine tests (vitest)      5. end-to-end tests (Playwright, browser mode)
 //   3. build (engine bundle + electron-vite)
 // Steps that need something this machine lacks are skipped with a visible
 // notice, never silently. Pass --quick to stop after step 2.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBrowser } from './find-browser.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
 const results = [];
 
@@ -56,16 +54,8 @@ for (const f of ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/ind
     finish(1);
   }
 }
-let electronBinary = null;
-try {
-  const p = require('electron');
-  if (typeof p === 'string' && existsSync(p)) electronBinary = p;
-} catch {
-  // the package is optional: absent when its binary could not be downloaded
-}
-if (electronBinary) step('electron smoke test', electronBinary, ['.', '--deepen-smoke-test'], { ELECTRON_ENABLE_LOGGING: '1' });
-else skip('electron smoke test', 'the Electron binary is not installed on this machine (its download is not reachable); main and preload were built and type-checked');
-
+// The Electron smoke test (tests/unit/main/electron-smoke.test.ts) ran with vitest
+// above: it starts the real app where the binary exists and skips with a notice otherwise.
 const browser = findBrowser();
 if (browser) step('end-to-end (Playwright)', bin('playwright'), ['test'], { DEEPEN_E2E_BROWSER: browser });
 else skip('end-to-end (Playwright)', 'no Chromium found: install one (Debian: apt-get install chromium) or set DEEPEN_E2E_BROWSER');

@@ -9,6 +9,9 @@ import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { EngineHost } from './host';
 import { webSocketTransport } from './transports';
+import { contentSecurityPolicy } from '../../shared/csp';
+
+export { contentSecurityPolicy };
 
 export interface ServeOptions {
   host?: string;
@@ -38,10 +41,6 @@ const mimeTypes: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
 };
-// Same policy as the desktop window: our own scripts only, no remote content.
-export const contentSecurityPolicy =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
