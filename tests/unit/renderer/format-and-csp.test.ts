@@ -3,7 +3,7 @@
 // meta tag).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy } from '../../../src/native/host/server';
+import { contentSecurityPolicy } from '../../../src/shared/csp';
 import { formatBytes, formatDuration, formatRelativeTime, percent } from '../../../src/renderer/src/utils/format';
 import { errorHeading, jobDurationMs, progressTone } from '../../../src/renderer/src/utils/jobs';
 
