@@ -2,6 +2,7 @@
 // To add one: create NNN_name.ts exporting a Migration and list it here.
 import { migration001 } from './001_core';
 import { migration003 } from './003_models';
+import { migration004 } from './004_datasets';
 import { migration005 } from './005_conversations';
 
 export interface Migration {
@@ -11,4 +12,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: Migration[] = [migration001, migration003, migration005];
+export const migrations: Migration[] = [migration001, migration003, migration004, migration005];

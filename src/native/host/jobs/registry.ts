@@ -8,6 +8,12 @@ export const jobRunners: Record<string, Loader> = {
   selftest: async () => (await import('./selftest-job')).runSelftestJob,
   expand: async () => (await import('./expand-job')).runExpandModelJob,
   'install-cuda': async () => (await import('./install-cuda-job')).runInstallCudaJob,
+  'dataset-import': async () => (await import('./dataset-jobs')).runDatasetImportJob,
+  'dataset-delete': async () => (await import('./dataset-jobs')).runDatasetDeleteJob,
+  'dataset-delete-where': async () => (await import('./dataset-jobs')).runDatasetDeleteWhereJob,
+  'dataset-split': async () => (await import('./dataset-jobs')).runDatasetSplitJob,
+  'dataset-export': async () => (await import('./dataset-jobs')).runDatasetExportJob,
+  'dataset-tokens': async () => (await import('./dataset-jobs')).runDatasetTokensJob,
 };
 
 export function isJobKind(kind: string): boolean {

@@ -1,0 +1,132 @@
+// Records as stored: the plain text (search, lengths, table), the structured
+// JSON of instruction/chat records, the normalized-content hash and the
+// split derived from it. Pure functions: no SQL here.
+import { createHash } from 'node:crypto';
+import type { DatasetKind, DatasetSplit, RecordContent } from '../../shared/contract/datasets';
+import { DeepenError } from '../../shared/errors';
+
+export interface StoredRecord {
+  text: string;
+  /** JSON of instruction/chat content; null for text records */
+  data: string | null;
+  hash: Buffer;
+  chars: number;
+}
+
+/** The record's plain text: what search indexes and what lengths measure. */
+export function plainText(content: RecordContent): string {
+  switch (content.kind) {
+    case 'text':
+      return content.text;
+    case 'instruction':
+      return [content.system, content.instruction, content.input, content.output].filter((s) => s !== undefined && s !== '').join('\n\n');
+    case 'chat':
+      return content.messages.map((m) => m.content).join('\n\n');
+  }
+}
+
+/**
+ * Normalization for duplicate detection: Unicode NFC, whitespace runs as one
+ * space, trimmed. Case and punctuation are kept: records that differ only in
+ * those are different training data.
+ */
+export function normalizeForHash(s: string): string {
+  // Most text is already NFC; normalize() is costly enough on large corpora to skip for pure ASCII.
+  // eslint-disable-next-line no-control-regex
+  const nfc = /[^\x00-\x7f]/.test(s) ? s.normalize('NFC') : s;
+  return nfc.replace(/\s+/g, ' ').trim();
+}
+
+/** 16 bytes of SHA-1 over the normalized content (structure included, so an instruction and a chat never collide). */
+export function contentHash(content: RecordContent): Buffer {
+  const h = createHash('sha1');
+  switch (content.kind) {
+    case 'text':
+      h.update('t\u0000').update(normalizeForHash(content.text));
+      break;
+    case 'instruction':
+      for (const part of [content.system ?? '', content.instruction, content.input ?? '', content.output]) h.update('i\u0000').update(normalizeForHash(part));
+      break;
+    case 'chat':
+      for (const m of content.messages) h.update('c\u0000').update(m.role).update('\u0000').update(normalizeForHash(m.content));
+      break;
+  }
+  return h.digest().subarray(0, 16);
+}
+
+export function toStored(content: RecordContent): StoredRecord {
+  const text = plainText(content);
+  let data: string | null = null;
+  if (content.kind === 'instruction') {
+    const { kind: _k, ...rest } = content;
+    data = JSON.stringify(rest);
+  } else if (content.kind === 'chat') {
+    data = JSON.stringify({ messages: content.messages });
+  }
+  return { text, data, hash: contentHash(content), chars: text.length };
+}
+
+export function fromStored(kind: DatasetKind, text: string, data: string | null): RecordContent {
+  if (kind === 'text' || data === null) return { kind: 'text', text };
+  const parsed = JSON.parse(data) as Record<string, unknown>;
+  if (kind === 'instruction') {
+    return {
+      kind: 'instruction',
+      instruction: String(parsed.instruction ?? ''),
+      output: String(parsed.output ?? ''),
+      ...(typeof parsed.input === 'string' ? { input: parsed.input } : {}),
+      ...(typeof parsed.system === 'string' ? { system: parsed.system } : {}),
+    };
+  }
+  return { kind: 'chat', messages: (parsed.messages as { role: string; content: string }[]) ?? [] };
+}
+
+/**
+ * Train or eval from the content hash and the seed: a fixed function of both,
+ * so re-importing the same content with the same seed gives the same split,
+ * and changing the ratio moves only the records near the threshold.
+ */
+export function splitFor(hash: Uint8Array, seed: number, evalRatio: number): DatasetSplit {
+  if (evalRatio <= 0) return 'train';
+  if (evalRatio >= 1) return 'eval';
+  return splitScore(hash, seed) < evalRatio ? 'eval' : 'train';
+}
+
+/** A uniform number in [0, 1) from the hash and seed (murmur3's 32-bit finalizer over mixed words). */
+export function splitScore(hash: Uint8Array, seed: number): number {
+  let h = (seed | 0) ^ 0x9e3779b9;
+  for (let i = 0; i + 4 <= 8; i += 4) {
+    const w = hash[i] | (hash[i + 1] << 8) | (hash[i + 2] << 16) | (hash[i + 3] << 24);
+    h = Math.imul(h ^ w, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return (h >>> 0) / 4294967296;
+}
+
+/** Checks content sent by a client (record edits) and says what is wrong. */
+export function validateContent(kind: DatasetKind, content: unknown): RecordContent {
+  const c = content as RecordContent | undefined;
+  if (!c || typeof c !== 'object' || c.kind !== kind) {
+    throw new DeepenError('bad_request', `The record content must be of kind "${kind}", the dataset's kind.`);
+  }
+  const str = (v: unknown, what: string, optional = false) => {
+    if (optional && (v === undefined || v === null)) return;
+    if (typeof v !== 'string') throw new DeepenError('bad_request', `The record's ${what} must be text.`);
+  };
+  if (c.kind === 'text') str(c.text, 'text');
+  else if (c.kind === 'instruction') {
+    str(c.instruction, 'instruction');
+    str(c.output, 'output');
+    str(c.input, 'input', true);
+    str(c.system, 'system prompt', true);
+  } else {
+    if (!Array.isArray(c.messages) || !c.messages.length) throw new DeepenError('bad_request', 'A chat record needs at least one message.');
+    c.messages.forEach((m, i) => {
+      str(m?.role, `message ${i + 1} role`);
+      str(m?.content, `message ${i + 1} content`);
+    });
+  }
+  return c;
+}

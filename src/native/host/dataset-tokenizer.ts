@@ -1,0 +1,54 @@
+// A model's tokenizer and chat template, as the dataset tools use them:
+// loaded from the model folder (cached, they take a while to parse) and
+// identified by a hash of tokenizer.json and the template, so token counts are
+// shared by every model with the same tokenizer and template.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DeepenError } from '../../shared/errors';
+import type { ChatTemplateLike, TokenEncoder } from '../data/record-render';
+
+export interface DatasetTokenizer {
+  tokenizerId: string;
+  label: string;
+  modelDir: string;
+  encoder: TokenEncoder;
+  template: ChatTemplateLike;
+  eosId: number | null;
+  /** the token's text as shown in previews */
+  tokenText(id: number): string;
+}
+
+const cache = new Map<string, Promise<DatasetTokenizer>>();
+
+export function loadDatasetTokenizer(modelDir: string): Promise<DatasetTokenizer> {
+  if (typeof modelDir !== 'string' || !modelDir.trim()) return Promise.reject(new DeepenError('bad_request', 'Pick a model whose tokenizer to use.'));
+  const dir = path.resolve(modelDir);
+  let p = cache.get(dir);
+  if (!p) {
+    p = load(dir);
+    cache.set(dir, p);
+    p.catch(() => cache.delete(dir));
+    // keep the two most recent: tokenizers are tens of MB in memory
+    if (cache.size > 2) cache.delete(cache.keys().next().value!);
+  }
+  return p;
+}
+
+async function load(dir: string): Promise<DatasetTokenizer> {
+  const { loadTextModelAssets } = await import('../generate/prompt');
+  const { tokenizer, chat } = await loadTextModelAssets(dir);
+  const hash = createHash('sha1');
+  hash.update(await fs.readFile(path.join(dir, 'tokenizer.json')));
+  hash.update('\u0000');
+  hash.update(chat.source?.text ?? '(no template)');
+  return {
+    tokenizerId: hash.digest('hex').slice(0, 16),
+    label: path.basename(dir),
+    modelDir: dir,
+    encoder: { encode: (text, opts) => tokenizer.encode(text, opts) },
+    template: chat,
+    eosId: tokenizer.eosIds[0] ?? null,
+    tokenText: (id) => tokenizer.decode([id], { skipSpecialTokens: false, cleanUpSpaces: false }),
+  };
+}
