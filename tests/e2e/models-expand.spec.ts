@@ -91,7 +91,7 @@ test('add a folder, plan on the block diagram, expand, and open the result with 
   await expect(page.getByTestId('model-lineage')).toContainText('llama-tiny');
   await expect(page.getByTestId('lineage-new-blocks')).toHaveText('4, 9');
   await expect(page.getByTestId('model-checks')).toContainText('copied byte-for-byte');
-  await expect(page.getByTestId('model-delta')).toBeVisible();
+  await expect(page.getByTestId('model-delta')).toContainText('max |Δlogit|');
   await expect(page.getByTestId('model-row')).toHaveCount(2);
 
   // Removing keeps the files unless asked.
