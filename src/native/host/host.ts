@@ -10,7 +10,7 @@ import { engineHandlers } from './handlers/engine';
 import { jobHandlers } from './handlers/jobs';
 import { modelHandlers } from './handlers/models';
 import { datasetHandlers } from './handlers/datasets';
-import { chatHandlers } from './handlers/chat';
+import { chatHandlers, closeChat } from './handlers/chat';
 import { JobManager } from './jobs/job-manager';
 import { databaseFileIn } from './paths';
 import { ProviderState } from './providers';
@@ -105,6 +105,7 @@ export class EngineHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await closeChat(this.db);
     await this.jobs.close();
     this.db.close();
   }

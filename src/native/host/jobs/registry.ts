@@ -14,6 +14,7 @@ export const jobRunners: Record<string, Loader> = {
   'dataset-split': async () => (await import('./dataset-jobs')).runDatasetSplitJob,
   'dataset-export': async () => (await import('./dataset-jobs')).runDatasetExportJob,
   'dataset-tokens': async () => (await import('./dataset-jobs')).runDatasetTokensJob,
+  'model-load': async () => (await import('./model-load-job')).runModelLoadJob,
 };
 
 export function isJobKind(kind: string): boolean {
