@@ -9,6 +9,7 @@ import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { EngineHost } from './host';
 import { webSocketTransport } from './transports';
+import { handleOpenAiRequest } from './openai';
 import { contentSecurityPolicy } from '../../shared/csp';
 
 export { contentSecurityPolicy };
@@ -85,6 +86,7 @@ export function serve(host: EngineHost, opts: ServeOptions): Promise<RunningServ
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!hostAllowed(req)) return refuse(res, 403, 'Deepen: requests must use the address printed by `deepen serve`.');
+    if (url.pathname.startsWith('/v1/')) return void handleOpenAiRequest(host, req, res, sameToken(tokenOf(req, url), token));
     if (!sameToken(tokenOf(req, url), token)) {
       return refuse(res, 401, 'Deepen: this address needs the access token. Open the full URL that `deepen serve` printed (it ends in ?token=…).');
     }

@@ -3,5 +3,8 @@ import type { Command } from '../command';
 import { doctorCommand } from './doctor';
 import { jobsCommand } from './jobs';
 import { serveCommand } from './serve';
+import { dataCommand } from './data';
+import { chatCommand } from './chat';
+import { generateCommand } from './generate';
 
-export const commands: Command[] = [serveCommand, doctorCommand, jobsCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, jobsCommand, chatCommand, generateCommand, dataCommand];
