@@ -44,12 +44,14 @@ async function child(baseDir, outDir, add) {
   const base = await openCheckpoint(baseDir);
   const plan = planExpansion(base.config.numLayers, { strategy: 'interleaved', add });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = await expandCheckpoint(base, outDir, plan);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await base.close();
   const largest = Math.max(...[...base.tensors.values()].map((t) => t.length));
   // maxRSS is in kilobytes
-  process.stdout.write(JSON.stringify({ seconds, bytesWritten: r.bytesWritten, files: r.files.length, maxRssBytes: process.resourceUsage().maxRSS * 1024, largestTensorBytes: largest, newDepth: plan.newDepth }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, bytesWritten: r.bytesWritten, files: r.files.length, maxRssBytes: process.resourceUsage().maxRSS * 1024, largestTensorBytes: largest, newDepth: plan.newDepth }) + '\n');
 }
 
 function dirBytes(dir) {
@@ -137,11 +139,18 @@ async function buildCheckpoint(dir, targetBytes) {
   return { layers, bytes: dirBytes(dir) };
 }
 
+// CPU seconds (user + system) say how much work each did, which a busy shared
+// machine distorts far less than wall time.
+const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
 function runCp(base, dst) {
-  const r = timed(() => spawnSync('cp', ['-r', base, dst], { stdio: 'inherit' }));
+  const timeFile = path.join(path.dirname(dst), 'cp.time');
+  const cmd = timeBin ? [timeBin, ['-f', '%U %S', '-o', timeFile, 'cp', '-r', base, dst]] : ['cp', ['-r', base, dst]];
+  const r = timed(() => spawnSync(cmd[0], cmd[1], { stdio: 'inherit' }));
   if (r.value.status !== 0) throw new Error('cp failed');
+  const cpuSeconds = timeBin ? fs.readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').reduce((a, b) => a + Number(b), 0) : null;
   const syncSeconds = sync();
-  return { seconds: r.seconds, syncSeconds, bytes: dirBytes(dst) };
+  return { seconds: r.seconds, cpuSeconds, syncSeconds, bytes: dirBytes(dst) };
 }
 
 function runOurs(base, dst, add) {
@@ -149,7 +158,7 @@ function runOurs(base, dst, add) {
   if (r.value.status !== 0) throw new Error(`expansion failed:\n${r.value.stdout}`);
   const out = JSON.parse(r.value.stdout.trim().split('\n').at(-1));
   const syncSeconds = sync();
-  return { seconds: out.seconds, processSeconds: r.seconds, syncSeconds, bytes: out.bytesWritten, maxRssBytes: out.maxRssBytes, largestTensorBytes: out.largestTensorBytes, newDepth: out.newDepth };
+  return { seconds: out.seconds, cpuSeconds: out.cpuSeconds, processSeconds: r.seconds, syncSeconds, bytes: out.bytesWritten, maxRssBytes: out.maxRssBytes, largestTensorBytes: out.largestTensorBytes, newDepth: out.newDepth };
 }
 
 async function main() {
@@ -208,6 +217,7 @@ function report({ layers, baseBytes, add, runs }) {
     seconds: r.seconds,
     sync: r.syncSeconds,
     rss: r.maxRssBytes,
+    cpuPerGb: r.cpuSeconds === null ? null : r.cpuSeconds / (r.bytes / 1e9),
   }));
   // median over the runs of one tool
   const mean = (who, key) => {
@@ -224,16 +234,17 @@ function report({ layers, baseBytes, add, runs }) {
   const ratio = oursCached / cpCached;
   const ratioSynced = mean(': ours', 'synced') / mean(': cp', 'synced');
 
-  const header = ['run', 'GB written', 'MB/s (cached)', 'MB/s (+sync)', 'seconds', 'sync s', 'peak RSS MB'];
-  const table = rows.map((r) => [r.run, (r.bytes / 1e9).toFixed(2), r.cached.toFixed(0), r.synced.toFixed(0), r.seconds.toFixed(2), r.sync.toFixed(2), r.rss ? (r.rss / MB).toFixed(0) : '-']);
+  const header = ['run', 'GB written', 'MB/s (cached)', 'MB/s (+sync)', 'seconds', 'sync s', 'CPU s/GB', 'peak RSS MB'];
+  const table = rows.map((r) => [r.run, (r.bytes / 1e9).toFixed(2), r.cached.toFixed(0), r.synced.toFixed(0), r.seconds.toFixed(2), r.sync.toFixed(2), r.cpuPerGb === null ? '-' : r.cpuPerGb.toFixed(2), r.rss ? (r.rss / MB).toFixed(0) : '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(`\nBlock expansion vs cp -r: ${layers} → ${layers + add} blocks, base ${(baseBytes / 1e9).toFixed(2)} GB bf16, ${os.cpus().length} CPUs, Node ${process.version}`);
+  console.log(`\nBlock expansion vs cp -r: ${layers} → ${layers + add} blocks, base ${(baseBytes / 1e9).toFixed(2)} GB bf16, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}, Node ${process.version}`);
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const t of table) console.log(line(t));
   console.log(`\nmedian MB/s: cp ${cpCached.toFixed(0)}, ours ${oursCached.toFixed(0)} (ours timed inside its process; with Node start-up: ${ours.map((r) => r.processSeconds.toFixed(2)).join(', ')} s)`);
   console.log(`throughput ours / cp: ${ratio.toFixed(2)} cached, ${ratioSynced.toFixed(2)} with sync (target ≥ 0.70)`);
+  if (timeBin) console.log(`CPU per GB written (median): cp ${mean(': cp', 'cpuPerGb').toFixed(2)} s, ours ${mean(': ours', 'cpuPerGb').toFixed(2)} s`);
   console.log(`peak RSS ${(peakRss / MB).toFixed(0)} MB; target < 300 MB + largest tensor ${(largest / MB).toFixed(0)} MB = ${(rssTarget / MB).toFixed(0)} MB: ${peakRss < rssTarget ? 'met' : 'MISSED'}`);
   console.log(
     JSON.stringify({
@@ -250,10 +261,14 @@ function report({ layers, baseBytes, add, runs }) {
       peak_rss_mb: Number((peakRss / MB).toFixed(1)),
       largest_tensor_mb: Number((largest / MB).toFixed(1)),
       rss_target_mb: Number((rssTarget / MB).toFixed(1)),
+      cp_cpu_s_per_gb: timeBin ? Number(mean(': cp', 'cpuPerGb').toFixed(3)) : null,
+      ours_cpu_s_per_gb: Number(mean(': ours', 'cpuPerGb').toFixed(3)),
       rss_ok: peakRss < rssTarget,
       throughput_ok: ratio >= 0.7,
       rounds: rows.length / 4,
-      runs: rows.map((r) => ({ run: r.run, mb_s: Number(r.cached.toFixed(1)), mb_s_synced: Number(r.synced.toFixed(1)), seconds: Number(r.seconds.toFixed(3)), sync_seconds: Number(r.sync.toFixed(3)), peak_rss_mb: r.rss ? Number((r.rss / MB).toFixed(1)) : null })),
+      cpus: os.cpus().length,
+      load_average_1m: Number(os.loadavg()[0].toFixed(2)),
+      runs: rows.map((r) => ({ run: r.run, mb_s: Number(r.cached.toFixed(1)), mb_s_synced: Number(r.synced.toFixed(1)), cpu_s_per_gb: r.cpuPerGb === null ? null : Number(r.cpuPerGb.toFixed(3)), seconds: Number(r.seconds.toFixed(3)), sync_seconds: Number(r.sync.toFixed(3)), peak_rss_mb: r.rss ? Number((r.rss / MB).toFixed(1)) : null })),
     }),
   );
 }
