@@ -98,8 +98,8 @@ describe('safetensors header fuzzing', () => {
       for (let k = 1 + Math.floor(r() * 3); k > 0; k--) t = mutate(t, r);
       expectOnlyDeepenErrors(file(Buffer.from(t), Math.floor(r() * 2 * DATA)), seed);
     }
-    // nothing proportional to the numbers in the headers (up to 2^64) was allocated
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 2 ** 20);
+    // nothing proportional to the numbers in the headers (up to 2^64 bytes) was allocated; the slack is for GC timing
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 * 2 ** 20);
   });
 
   it('survives 2000 random byte strings, random length prefixes included', () => {
