@@ -71,7 +71,11 @@ export async function openCheckpoint(dirArg: string): Promise<Checkpoint> {
   const blocks = analyzeBlocks(set.tensors.keys(), config.numLayers, dir);
   checkShapes(config, set.tensors, dir, warnings);
 
-  const entries = await fs.readdir(dir);
+  // Files only (a symlink counts when it points at a file, as in the HF cache).
+  const entries: string[] = [];
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    if (e.isFile() || (e.isSymbolicLink() && (await fs.stat(path.join(dir, e.name)).catch(() => null))?.isFile())) entries.push(e.name);
+  }
   const present = new Set(entries);
   const chatTemplate = await findChatTemplate(dir, present);
   const companions = [...tokenizerFiles, ...companionFiles].filter((f) => present.has(f));

@@ -98,14 +98,21 @@ export async function summarizeCheckpoint(ckpt: Checkpoint): Promise<CheckpointS
   };
 }
 
-/** Sum of file sizes under `dir` (symlinks are not followed). */
+/**
+ * Sum of file sizes under `dir`. Symlinked files count with their target's
+ * size (the Hugging Face cache links every file of a snapshot to a blob);
+ * symlinked folders are not followed.
+ */
 export async function folderSize(dir: string): Promise<number> {
   let total = 0;
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) total += await folderSize(p);
-    else if (e.isFile()) total += (await fs.stat(p).catch(() => ({ size: 0 }))).size;
+    else if (e.isFile() || e.isSymbolicLink()) {
+      const st = await fs.stat(p).catch(() => null);
+      if (st?.isFile()) total += st.size;
+    }
   }
   return total;
 }

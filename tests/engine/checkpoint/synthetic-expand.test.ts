@@ -8,6 +8,7 @@ import { openCheckpoint } from '../../../src/native/checkpoint/checkpoint';
 import { planExpansion, type PlanRequest } from '../../../src/native/checkpoint/expand-plan';
 import { verifyExpansion } from '../../../src/native/checkpoint/expand-verify';
 import { expandCheckpoint } from '../../../src/native/checkpoint/expand-writer';
+import { summarizeCheckpoint } from '../../../src/native/checkpoint/summary';
 import { cleanup, listDir, tempDir, writeSyntheticCheckpoint, type SyntheticOptions } from './helpers';
 
 const work = tempDir('synthetic');
@@ -118,6 +119,24 @@ describe('uneven and unusual expansions', () => {
     }
     expect(outs[1].equals(outs[0])).toBe(true);
     expect(outs[2].equals(outs[0])).toBe(true);
+  });
+
+  it('reads a Hugging Face cache snapshot, where every file is a symlink to a blob', async () => {
+    const blobs = path.join(work, 'hf-blobs');
+    const snapshot = path.join(work, 'hf-snapshot');
+    await writeSyntheticCheckpoint(blobs, { maxShardBytes: 10_000 });
+    fs.mkdirSync(snapshot);
+    for (const f of fs.readdirSync(blobs)) fs.symlinkSync(path.join(blobs, f), path.join(snapshot, f));
+    const ckpt = await openCheckpoint(snapshot);
+    const summary = await summarizeCheckpoint(ckpt);
+    await ckpt.close();
+    expect(summary.sizeOnDisk).toBeGreaterThan(summary.weightsBytes);
+    expect(summary.tokenizer).toBe(true);
+    expect(summary.chatTemplate).toBe(true);
+    const outDir = path.join(work, 'hf-out');
+    await expandCheckpoint(snapshot, outDir, planExpansion(4, { strategy: 'interleaved', add: 2 }));
+    expect(fs.lstatSync(path.join(outDir, 'tokenizer.json')).isFile()).toBe(true); // a copy, not a link
+    expect((await verifyExpansion(snapshot, outDir)).ok).toBe(true);
   });
 
   it('verify catches a tampered output', async () => {
