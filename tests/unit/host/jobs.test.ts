@@ -111,3 +111,14 @@ describe('jobs', () => {
     await host.close();
   });
 });
+
+describe('provider choice', () => {
+  it('falls back to CPU with a reason a user can act on', async () => {
+    const { chooseProvider, explainProbe } = await import('../../../src/native/host/providers');
+    const cuda = explainProbe({ name: 'cuda', ok: false, reason: 'cuda failed to start: OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library' });
+    expect(cuda.reason).toMatch(/CUDA libraries are not installed.*Install CUDA provider/);
+    expect(chooseProvider('cuda', [{ name: 'cpu', ok: true }, cuda])).toEqual({ active: 'cpu', fallbackReason: expect.stringMatching(/^Using CPU: the cuda provider is unavailable \(the CUDA libraries/) });
+    expect(chooseProvider('webgpu', [{ name: 'cpu', ok: true }, { name: 'webgpu', ok: true }])).toEqual({ active: 'webgpu', fallbackReason: null });
+    expect(chooseProvider('dml', [{ name: 'cpu', ok: true }]).fallbackReason).toMatch(/not offered on this machine/);
+  });
+});

@@ -141,7 +141,9 @@ export function webSocketTransport(url: string, deps: WebSocketDeps, onProblem: 
 /** The desktop app's pipe, as a Transport (it already has that shape). */
 export function bridgeTransport(bridge: DeepenBridge, onProblem: (p: ConnectionProblem) => void): Transport {
   return {
-    send: (m) => bridge.send(m),
+    // Vue reactive proxies cannot cross contextBridge (structured clone refuses
+    // them): send a plain JSON copy, which is all the wire format carries anyway.
+    send: (m) => bridge.send(JSON.parse(JSON.stringify(m)) as WireMessage),
     onMessage: (h) => bridge.onMessage(h),
     onClose: (h) =>
       bridge.onClose((reason) => {
