@@ -2,42 +2,28 @@
 // engine + renderer): add the llama-tiny fixture (after a bad folder is
 // refused in place), plan on the block diagram with the keyboard, expand, and
 // find the new model registered under its parent with its checks.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { startServe, type Served } from './serve';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const llamaTiny = path.resolve(root, '../shared/fixtures/hf/llama-tiny');
 
-let server: ChildProcess;
+let served: Served;
 let url: string;
 let home: string;
 
 test.beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'deepen-e2e-models-'));
-  server = spawn(process.execPath, [path.join(root, 'bin/deepen.js'), 'serve'], { env: { ...process.env, DEEPEN_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`deepen serve printed no URL: ${out}`)), 30_000);
-    server.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /http:\/\/\S+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
-    server.on('exit', (code) => reject(new Error(`deepen serve exited with ${code}: ${out}`)));
-  });
+  served = await startServe();
+  url = served.url;
+  home = served.home;
 });
 
 test.afterAll(async () => {
-  server?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
-  fs.rmSync(home, { recursive: true, force: true });
+  await served?.stop();
+  if (served) fs.rmSync(served.home, { recursive: true, force: true });
 });
 
 test('add a folder, plan on the block diagram, expand, and open the result with its lineage', async ({ page }) => {
