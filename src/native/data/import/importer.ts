@@ -82,7 +82,7 @@ export async function runImport(db: Db, input: ImportJobInput, ctx: ImportContex
     const source = await openSource({ ...input, maxRecordBytes });
     const { kind, mapping } = await settleMapping(source, input);
     setDatasetKind(db, datasetId, kind);
-    ctx.log(`Importing ${source.path} as ${source.format}${mapping ? ` (${describeMapping(mapping)})` : ''} into a ${kind} dataset.`);
+    ctx.log(`Importing ${source.path} as ${source.format}${mapping ? ` (${describeMapping(mapping)})` : ''} as ${kind} records.`);
     if (input.nearDedupe) near = new NearDuplicateIndex(db, typeof input.nearDedupe === 'object' ? input.nearDedupe.threshold : 0.8);
 
     const writer = new RecordWriter(db, datasetId);

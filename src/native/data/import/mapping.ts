@@ -37,7 +37,8 @@ const isTurnList = (v: unknown, role: string, content: string) =>
 export function detectMapping(rows: Record<string, unknown>[], kind?: DatasetKind): { kind: DatasetKind; mapping: FieldMapping } | null {
   const sample = rows.slice(0, 50);
   if (!sample.length) return null;
-  const has = (f: string) => sample.filter((r) => getField(r, f) !== undefined && getField(r, f) !== null).length >= Math.ceil(sample.length * 0.9);
+  // most rows, not all: a few broken rows must not hide the layout (they are reported when imported)
+  const has = (f: string) => sample.filter((r) => getField(r, f) !== undefined && getField(r, f) !== null).length >= Math.ceil(sample.length * 0.5);
   const some = (f: string) => sample.some((r) => getField(r, f) !== undefined && getField(r, f) !== null);
   const first = sample[0];
   const candidates: { kind: DatasetKind; mapping: FieldMapping }[] = [];
