@@ -14,6 +14,7 @@ import { readSettings } from '../data/settings';
 import { chatContextLength, estimateChatMemory, freeMemoryBytes } from '../host/chat/memory';
 import { normalizeSampling } from '../host/chat/sampling-params';
 import { TextModel } from '../host/chat/text-model';
+import { loadTextModelAssets } from '../generate/prompt';
 import { databaseFileIn, resolveDataDir } from '../host/paths';
 import { intOption, stringOption, UsageError, type CommandContext, type OptionSpec } from './command';
 
@@ -112,7 +113,7 @@ function settingsProvider(): ProviderName {
 }
 
 /** Loads the model in this process after the memory check; progress on stderr when it is a terminal. */
-export async function loadForCli(ctx: CommandContext, dir: string): Promise<TextModel> {
+export async function loadForCli(ctx: CommandContext, dir: string, opts: { needsText: boolean }): Promise<TextModel> {
   const providerArg = stringOption(ctx.values, 'provider');
   if (providerArg !== undefined && !providers.includes(providerArg as ProviderName)) throw new UsageError(`--provider must be one of ${providers.join(', ')}.`);
   const provider = (providerArg as ProviderName | undefined) ?? settingsProvider();
@@ -120,6 +121,8 @@ export async function loadForCli(ctx: CommandContext, dir: string): Promise<Text
   if (precisionArg !== undefined && precisionArg !== 'fp32' && precisionArg !== 'fp16') throw new UsageError('--precision must be fp32 or fp16.');
   const precision = (precisionArg as 'fp32' | 'fp16' | undefined) ?? (provider === 'cpu' ? 'fp32' : 'fp16');
 
+  // Text needs the tokenizer: say it is missing before minutes of weight conversion, not after.
+  if (opts.needsText) await loadTextModelAssets(dir);
   const ckpt = await openCheckpoint(dir);
   let summary;
   try {

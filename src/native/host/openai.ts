@@ -225,7 +225,7 @@ async function complete(host: EngineHost, req: http.IncomingMessage, res: http.S
     return;
   }
   const choice = kind === 'chat' ? { index: 0, message: { role: 'assistant', content: outcome.text }, finish_reason: reason } : { index: 0, text: outcome.text, logprobs: null, finish_reason: reason };
-  sendJson(res, 200, { ...base, choices: [choice], usage, deepen: { stats: outcome.answer.stats, stop_reason: outcome.stopReason, seed: outcome.answer.seed } });
+  sendJson(res, 200, { ...base, choices: [choice], usage, deepen: { stats: outcome.answer.stats, stop_reason: outcome.stopReason, seed: outcome.answer.seed, new_ids: outcome.newIds } });
 }
 
 function statusOf(info: ErrorInfo): number {

@@ -36,7 +36,7 @@ ${commandsHelp}`,
     if (ctx.json) throw new UsageError('deepen chat has no --json output; use `deepen generate --json` for scripts.');
     const sampling = samplingFromOptions(ctx);
     const dir = resolveModelDir(modelArg);
-    const model = await loadForCli(ctx, dir);
+    const model = await loadForCli(ctx, dir, { needsText: true });
     const facts = model.facts();
     const interactive = !!process.stdin.isTTY;
     const out = (text: string) => process.stdout.write(text);

@@ -41,7 +41,7 @@ ${modelOptionsHelp}
     const sampling = samplingFromOptions(ctx, { maxTokens: 128 });
     const dir = resolveModelDir(modelArg);
 
-    const model = await loadForCli(ctx, dir);
+    const model = await loadForCli(ctx, dir, { needsText: promptIds === null });
     let stop = false;
     const release = interruptible(() => {
       stop = true;
