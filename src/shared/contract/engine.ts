@@ -1,4 +1,4 @@
-import { method } from './define';
+import { event, method } from './define';
 import type { JobStarted } from './jobs';
 
 export type ProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml';
@@ -48,4 +48,10 @@ export const engineMethods = {
   'engine.installCuda': method<Record<string, never>, JobStarted>(),
   'settings.get': method<Record<string, never>, Settings>(),
   'settings.set': method<Partial<Settings>, Settings>(),
+};
+
+/** Events from the desktop app's own chrome (menus), delivered by the preload. */
+export const appEvents = {
+  /** File › Open Model Folder… picked a folder: add it to the registry and show it */
+  'app.openModelFolder': event<{ path: string }>(),
 };

@@ -1,7 +1,7 @@
 // The one contract between the engine and its faces (Electron renderer,
 // browser mode, CLI). Domains live in their own files; this merges them.
 import type { EventSpec, MethodSpec } from './define';
-import { engineMethods } from './engine';
+import { appEvents, engineMethods } from './engine';
 import { jobEvents, jobMethods } from './jobs';
 import { modelEvents, modelMethods } from './models';
 import { datasetEvents, datasetMethods } from './datasets';
@@ -16,6 +16,7 @@ export const methods = {
 };
 
 export const events = {
+  ...appEvents,
   ...jobEvents,
   ...modelEvents,
   ...datasetEvents,
