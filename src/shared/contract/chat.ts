@@ -36,7 +36,8 @@ export const samplingPresets: Record<SamplingPresetName, Omit<ChatSampling, 'pre
   // Greedy: the same prompt always gives the same answer; best to compare models.
   precise: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1.05 },
   balanced: { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1 },
-  creative: { temperature: 1.1, topK: 0, topP: 0.98, minP: 0.02, repetitionPenalty: 1.05 },
+  // top-k bounds the nucleus: sorting a whole flat 32k-128k vocabulary each token costs more than a small model's step.
+  creative: { temperature: 1.1, topK: 100, topP: 0.98, minP: 0.02, repetitionPenalty: 1.05 },
 };
 
 export function presetSampling(name: SamplingPresetName, keep: Partial<ChatSampling> = {}): ChatSampling {
@@ -200,8 +201,8 @@ export interface ChatMessageInfo {
 export interface ConversationDetail {
   conversation: ConversationInfo;
   messages: ChatMessageInfo[];
-  /** answers of this conversation still streaming (after a reload) */
-  streaming: { requestId: string; messageId: string; modelId: string }[];
+  /** answers of this conversation still streaming (after a reload), with their text so far */
+  streaming: { requestId: string; messageId: string; modelId: string; text: string }[];
 }
 
 export interface ConversationSearchHit {

@@ -19,6 +19,8 @@ interface ActiveAnswer {
   conversationId: string | null;
   messageId: string | null;
   modelId: string;
+  /** streamed so far, for a window that opens the conversation mid-answer */
+  text: string;
 }
 
 export class ChatService {
@@ -39,7 +41,7 @@ export class ChatService {
 
   detail(id: string): ConversationDetail {
     const conversation = this.conversation(id);
-    const streaming = [...this.active.entries()].filter(([, a]) => a.conversationId === id).map(([requestId, a]) => ({ requestId, messageId: a.messageId!, modelId: a.modelId }));
+    const streaming = [...this.active.entries()].filter(([, a]) => a.conversationId === id).map(([requestId, a]) => ({ requestId, messageId: a.messageId!, modelId: a.modelId, text: a.text }));
     const live = new Set(streaming.map((x) => x.messageId));
     const messages = sql.listMessages(this.s.db, id).map((m) => {
       const info = toMessageInfo(m);
@@ -120,7 +122,7 @@ export class ChatService {
     if (given !== 1) throw new DeepenError('bad_request', 'Give exactly one of messages, prompt or promptIds.');
     if (p.promptIds && !p.promptIds.every((x) => Number.isInteger(x) && x >= 0)) throw new DeepenError('bad_request', 'promptIds must be whole numbers ≥ 0.');
     const input: PoolRequest['input'] = p.messages ? { kind: 'messages', messages: p.messages } : p.prompt !== undefined ? { kind: 'prompt', text: p.prompt } : { kind: 'ids', ids: p.promptIds! };
-    return this.start({ conversationId: null, messageId: null, modelId: p.modelId }, { input, sampling: normalizeSampling(p.sampling), ignoreEos: p.ignoreEos, requestId: p.requestId });
+    return this.start({ conversationId: null, messageId: null, modelId: p.modelId, text: '' }, { input, sampling: normalizeSampling(p.sampling), ignoreEos: p.ignoreEos, requestId: p.requestId });
   }
 
   cancel(p: { requestId?: string; conversationId?: string }): number {
@@ -160,7 +162,7 @@ export class ChatService {
         : sql.addMessage(this.s.db, conv.id, { role: 'assistant', content: '', modelId, stats: { ...base } });
       const messages = buildHistory(conv.systemPrompt, history, modelId);
       try {
-        const requestId = this.start({ conversationId: conv.id, messageId: msg.id, modelId }, { input: { kind: 'messages', messages }, sampling: conv.sampling }, base);
+        const requestId = this.start({ conversationId: conv.id, messageId: msg.id, modelId, text: '' }, { input: { kind: 'messages', messages }, sampling: conv.sampling }, base);
         replies.push({ requestId, messageId: msg.id, modelId });
       } catch (err) {
         // Not loaded, still loading: the answer shows the reason where it would have appeared.
@@ -195,7 +197,10 @@ export class ChatService {
     this.active.set(requestId, a);
     try {
       this.pool.generate(a.modelId, { ...req, requestId }, {
-        onText: (delta, tokens) => this.s.emit('chat.token', { requestId, conversationId: a.conversationId, messageId: a.messageId, modelId: a.modelId, delta, tokens }),
+        onText: (delta, tokens) => {
+          a.text += delta;
+          this.s.emit('chat.token', { requestId, conversationId: a.conversationId, messageId: a.messageId, modelId: a.modelId, delta, tokens });
+        },
         onDone: (answer) => this.finish(requestId, a, base, answer, null, answer.text),
         onError: (error, text) => this.finish(requestId, a, base, null, error, text),
       });
