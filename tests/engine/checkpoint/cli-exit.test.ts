@@ -13,8 +13,8 @@ const work = tempDir('cli-exit');
 const out: string[] = [];
 const err: string[] = [];
 beforeAll(() => {
-  // until the lead lists them in commands/index.ts
-  for (const c of [inspectCommand, expandCommand]) if (!commands.some((x) => x.name === c.name)) commands.push(c);
+  // `deepen --help` lists what commands/index.ts registers
+  for (const c of [inspectCommand, expandCommand]) expect(commands).toContain(c);
   process.env.DEEPEN_HOME = path.join(work, 'home');
   vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
   vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));

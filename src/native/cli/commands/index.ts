@@ -3,8 +3,10 @@ import type { Command } from '../command';
 import { doctorCommand } from './doctor';
 import { jobsCommand } from './jobs';
 import { serveCommand } from './serve';
+import { inspectCommand } from './inspect';
+import { expandCommand } from './expand';
 import { dataCommand } from './data';
 import { chatCommand } from './chat';
 import { generateCommand } from './generate';
 
-export const commands: Command[] = [serveCommand, doctorCommand, jobsCommand, chatCommand, generateCommand, dataCommand];
+export const commands: Command[] = [serveCommand, doctorCommand, jobsCommand, inspectCommand, expandCommand, chatCommand, generateCommand, dataCommand];
