@@ -32,13 +32,12 @@ export class RecordWriter {
   private lastIndexedId = 0;
   private readonly multi: Statement;
   private readonly single: Statement;
-  private readonly hashLookup: Statement;
   private readonly indexRange: Statement;
   private readonly batchRows: number;
   private readonly batchChars: number;
   private readonly indexChars: number;
-  /** pending hashes, so duplicates within an unflushed batch are seen */
-  private readonly pendingHashes = new Set<string>();
+  /** every hash written by this import: duplicates are found here, not by a database index */
+  private readonly seen = new HashSet64();
   written = 0;
 
   constructor(
@@ -53,47 +52,20 @@ export class RecordWriter {
     const head = `INSERT INTO dataset_records (dataset_id, text, data, hash, split, chars, line, origin) VALUES `;
     this.multi = db.prepare(head + Array(ROWS_PER_STATEMENT).fill(one).join(', '));
     this.single = db.prepare(head + one);
-    this.hashLookup = db.prepare(`SELECT 1 FROM dataset_records WHERE dataset_id = ? AND hash = ? LIMIT 1`).pluck();
     this.indexRange = db.prepare(
       `INSERT INTO dataset_records_fts (rowid, text) SELECT id, text FROM dataset_records WHERE dataset_id = ? AND id > ? ORDER BY id`,
     );
   }
 
-  /**
-   * A Bloom filter over the hashes written (8 MiB, two probes): most records
-   * are new, and the filter answers "certainly new" without a database lookup.
-   * Its false positives (under 2% at 10M records) fall through to the index.
-   */
-  private readonly bloom = new Uint32Array(1 << 21);
-
-  /** Whether a record with this hash was already written or is pending (exact duplicate). */
+  /** Whether a record with the same normalized content was already added in this import (exact duplicate). */
   hasHash(hash: Buffer): boolean {
-    if (!this.bloomHas(hash)) return false;
-    if (this.pendingHashes.has(hash.toString('latin1'))) return true;
-    return this.hashLookup.get(this.datasetId, hash) !== undefined;
-  }
-
-  private bloomBits(hash: Buffer): [number, number] {
-    const mask = this.bloom.length * 32 - 1;
-    return [hash.readUInt32LE(0) & mask, hash.readUInt32LE(4) & mask];
-  }
-
-  private bloomHas(hash: Buffer): boolean {
-    const [a, b] = this.bloomBits(hash);
-    return (this.bloom[a >>> 5] & (1 << (a & 31))) !== 0 && (this.bloom[b >>> 5] & (1 << (b & 31))) !== 0;
-  }
-
-  private bloomAdd(hash: Buffer): void {
-    const [a, b] = this.bloomBits(hash);
-    this.bloom[a >>> 5] |= 1 << (a & 31);
-    this.bloom[b >>> 5] |= 1 << (b & 31);
+    return this.seen.has(hash);
   }
 
   /** Queues a record; returns true when a transaction was committed (a good moment to report progress). */
   add(r: PendingRecord): boolean {
     this.pending.push(r);
-    this.pendingHashes.add(r.hash.toString('latin1'));
-    this.bloomAdd(r.hash);
+    this.seen.add(r.hash);
     this.pendingChars += r.chars;
     if (this.pending.length >= this.batchRows || this.pendingChars >= this.batchChars) {
       this.flush();
@@ -107,7 +79,6 @@ export class RecordWriter {
     if (this.pending.length) {
       const rows = this.pending;
       this.pending = [];
-      this.pendingHashes.clear();
       this.unindexedChars += this.pendingChars;
       this.unindexedRows += rows.length;
       this.pendingChars = 0;
@@ -155,5 +126,52 @@ export class RecordWriter {
     args[at + 5] = r.chars;
     args[at + 6] = r.line;
     args[at + 7] = r.origin;
+  }
+}
+
+/**
+ * An exact set of 64-bit hashes in two typed arrays (open addressing, linear
+ * probing, grown at half full): 16 bytes a record, so a 1 GB file of a
+ * couple of million records needs about 32 MB, and no object per entry.
+ */
+export class HashSet64 {
+  private hi = new Uint32Array(1 << 16);
+  private lo = new Uint32Array(1 << 16);
+  private used = new Uint8Array(1 << 16);
+  size = 0;
+
+  private slot(h: number, l: number): number {
+    const mask = this.used.length - 1;
+    let i = (Math.imul(l ^ (h >>> 7), 0x9e3779b1) >>> 0) & mask;
+    while (this.used[i] && (this.hi[i] !== h || this.lo[i] !== l)) i = (i + 1) & mask;
+    return i;
+  }
+
+  has(hash: Uint8Array): boolean {
+    const v = new DataView(hash.buffer, hash.byteOffset, 8);
+    return this.used[this.slot(v.getUint32(0, true), v.getUint32(4, true))] === 1;
+  }
+
+  add(hash: Uint8Array): void {
+    const v = new DataView(hash.buffer, hash.byteOffset, 8);
+    this.put(v.getUint32(4, true), v.getUint32(0, true));
+  }
+
+  private put(l: number, h: number): void {
+    const i = this.slot(h, l);
+    if (this.used[i]) return;
+    this.used[i] = 1;
+    this.hi[i] = h;
+    this.lo[i] = l;
+    if (++this.size * 2 > this.used.length) this.grow();
+  }
+
+  private grow(): void {
+    const { hi, lo, used } = this;
+    this.hi = new Uint32Array(used.length * 2);
+    this.lo = new Uint32Array(used.length * 2);
+    this.used = new Uint8Array(used.length * 2);
+    this.size = 0;
+    for (let i = 0; i < used.length; i++) if (used[i]) this.put(lo[i], hi[i]);
   }
 }

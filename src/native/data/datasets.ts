@@ -6,7 +6,7 @@ import { DeepenError } from '../../shared/errors';
 import type { Db } from './db';
 
 interface DatasetRow {
-  id: string;
+  id: number;
   name: string;
   kind: DatasetKind;
   state: DatasetState;
@@ -23,8 +23,10 @@ interface DatasetRow {
   last_import: string | null;
 }
 
+// Ids are integers in the database and strings in the contract (SQLite's
+// integer affinity turns a bound '17' back into 17 in comparisons).
 const toSummary = (r: DatasetRow): DatasetSummary => ({
-  id: r.id,
+  id: String(r.id),
   name: r.name,
   kind: r.kind,
   state: r.state,
@@ -50,16 +52,17 @@ export function checkDatasetName(name: unknown): string {
   return n;
 }
 
-/** Creates a dataset in the `importing` state: invisible to lists and readers until its import commits. */
+/** Creates a dataset in the `importing` state (invisible to lists and readers until its import commits); returns its id. */
 export function createPendingDataset(
   db: Db,
-  d: { id: string; name: string; kind: DatasetKind; source: string; jobId: string | null; evalRatio: number; seed: number; now: number },
-): void {
+  d: { name: string; kind: DatasetKind; source: string; jobId: string | null; evalRatio: number; seed: number; now: number },
+): string {
   const name = checkDatasetName(d.name);
   if (findDatasetByName(db, name)) throw new DeepenError('conflict', `A dataset named "${name}" already exists. Pick another name, or delete or rename that one first.`);
-  db.prepare(
-    `INSERT INTO datasets (id, name, kind, state, source, created_at, updated_at, eval_ratio, split_seed, job_id) VALUES (?, ?, ?, 'importing', ?, ?, ?, ?, ?, ?)`,
-  ).run(d.id, name, d.kind, d.source, d.now, d.now, d.evalRatio, d.seed, d.jobId);
+  const r = db
+    .prepare(`INSERT INTO datasets (name, kind, state, source, created_at, updated_at, eval_ratio, split_seed, job_id) VALUES (?, ?, 'importing', ?, ?, ?, ?, ?, ?)`)
+    .run(name, d.kind, d.source, d.now, d.now, d.evalRatio, d.seed, d.jobId);
+  return String(r.lastInsertRowid);
 }
 
 export function setDatasetJob(db: Db, id: string, jobId: string): void {
@@ -89,7 +92,7 @@ export function getDatasetRow(db: Db, id: string): DatasetSummary | null {
 
 /** A dataset that is ready, or a not_found error the user can act on. */
 export function requireDataset(db: Db, id: unknown): DatasetSummary {
-  if (typeof id !== 'string' || !id) throw new DeepenError('bad_request', 'A dataset id is required.');
+  if (typeof id !== 'string' || !/^\d+$/.test(id)) throw new DeepenError('bad_request', `A dataset id (a number) is required${id ? `, not "${String(id)}"` : ''}.`);
   const d = getDatasetRow(db, id);
   if (!d || d.state === 'deleting') throw new DeepenError('not_found', `No dataset with id ${id}. It may have been deleted; refresh the list.`);
   if (d.state === 'importing') throw new DeepenError('conflict', `The dataset "${d.name}" is still being imported. Wait for the import to finish.`);
@@ -157,8 +160,8 @@ export function abandonedDatasets(db: Db): string[] {
         `SELECT d.id FROM datasets d LEFT JOIN jobs j ON j.id = d.job_id
          WHERE d.state != 'ready' AND (j.id IS NULL OR j.state NOT IN ('queued', 'running'))`,
       )
-      .all() as { id: string }[]
-  ).map((r) => r.id);
+      .all() as { id: number }[]
+  ).map((r) => String(r.id));
 }
 
 /** Recounts records, characters and splits from the records (index-only scan). */

@@ -53,9 +53,8 @@ export function testContext(cancelAfterTicks = Infinity) {
 
 /** Imports like the job does: a pending dataset, then runImport. */
 export async function importFile(w: TestWorld, params: Partial<ImportParams> & { path: string }, cancelAfterTicks = Infinity): Promise<ImportReport> {
-  const datasetId = randomUUID();
-  const name = params.name ?? `ds-${datasetId.slice(0, 8)}`;
-  createPendingDataset(w.db, { id: datasetId, name, kind: params.kind ?? 'text', source: params.path, jobId: null, evalRatio: params.evalRatio ?? 0, seed: params.seed ?? 0, now: Date.now() });
+  const name = params.name ?? `ds-${randomUUID().slice(0, 8)}`;
+  const datasetId = createPendingDataset(w.db, { name, kind: params.kind ?? 'text', source: params.path, jobId: null, evalRatio: params.evalRatio ?? 0, seed: params.seed ?? 0, now: Date.now() });
   const { ctx } = testContext(cancelAfterTicks);
   return runImport(w.db, { ...params, name, datasetId }, ctx);
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { datasetMethods, type RecordFilter, type RenderedRecord } from '../../../shared/contract/datasets';
 import { DeepenError } from '../../../shared/errors';
 import { checkDatasetName, createPendingDataset, findDatasetByName, getDatasetDetail, listDatasets, markDatasetDeleting, renameDataset, requireDataset, setDatasetJob } from '../../data/datasets';
@@ -59,8 +58,7 @@ export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMeth
       const seed = checkSeed(p.seed);
       // fail now, not in the job, on a missing path, an unknown format or an empty file
       const source = await openSource({ ...p, maxRecordBytes: p.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES });
-      const datasetId = randomUUID();
-      createPendingDataset(s.db, { id: datasetId, name, kind: p.kind ?? p.mapping?.kind ?? 'text', source: source.path, jobId: null, evalRatio, seed, now: Date.now() });
+      const datasetId = createPendingDataset(s.db, { name, kind: p.kind ?? p.mapping?.kind ?? 'text', source: source.path, jobId: null, evalRatio, seed, now: Date.now() });
       try {
         const job = s.jobs.start('dataset-import', `Import ${name}`, { ...p, name, evalRatio, seed, datasetId });
         setDatasetJob(s.db, datasetId, job.id);

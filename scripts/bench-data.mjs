@@ -1,0 +1,257 @@
+// `npm run bench:data`: how fast does a large JSON Lines file import, how much
+// memory does it take, and how quickly does full-text search answer on it?
+//
+// 1. Generates a ~500 MB JSONL file of text records (about a million, words
+//    drawn from a Zipf-like vocabulary so that search terms range from common
+//    to rare) in a temp folder.
+// 2. Imports it in a child process (so its peak RSS is its own, read from
+//    process.resourceUsage().maxRSS), into a fresh database, through the same
+//    importer the import job runs: reading, mapping, hashing, duplicate
+//    checks, batched inserts, search indexing, commit.
+// 3. Searches the imported dataset: the first page (100 rows) for common,
+//    mid-frequency and rare words, two-word queries, a phrase and a prefix,
+//    20 times each; and the match count for the same queries.
+// 4. Prints a table and, as the last line, one JSON object.
+//
+// Targets (issue 5): import ≥ 50 MB/s, search < 100 ms at 1M records, peak RSS < 500 MB.
+//
+// Options: --mb N (default 500), --dir PATH (default os.tmpdir()), --keep, --runs N (default 20)
+import { spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const src = (p) => path.join(here, '..', 'src', 'native', 'data', p);
+const MB = 1e6;
+
+const { values, positionals } = parseArgs({
+  options: { child: { type: 'boolean' }, mb: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' }, runs: { type: 'string' } },
+  allowPositionals: true,
+});
+
+/** The import alone, in its own process: prints the report, timings and peak RSS as JSON. */
+async function child(dbFile, file) {
+  const { openDatabase } = await import(src('db.ts'));
+  const { createPendingDataset } = await import(src('datasets.ts'));
+  const { runImport } = await import(src('import/importer.ts'));
+  const db = openDatabase(dbFile);
+  db.pragma('cache_size = -65536'); // as the import job sets it
+  const datasetId = createPendingDataset(db, { name: 'bench', kind: 'text', source: file, jobId: null, evalRatio: 0.01, seed: 1, now: Date.now() });
+  let lastProgress = 0;
+  const ctx = {
+    progress: (f) => {
+      if (process.stderr.isTTY && f - lastProgress >= 0.01) {
+        lastProgress = f;
+        process.stderr.write(`\r  importing ${(f * 100).toFixed(0)}%`);
+      }
+    },
+    log: () => {},
+    throwIfCancelled: () => {},
+  };
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const report = await runImport(db, { path: file, name: 'bench', datasetId, evalRatio: 0.01, seed: 1 }, ctx);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  db.close();
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  // maxRSS is in kilobytes
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, records: report.records, skipped: report.skipped, duplicates: report.duplicates, maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
+}
+
+/** A small seeded PRNG so every run generates the same file. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes ~targetBytes of JSONL; returns the vocabulary (index 0 = most common word). */
+function generate(file, targetBytes) {
+  const rand = prng(42);
+  const letters = 'etaoinshrdlcumwfgypbvkjxqz';
+  const vocab = [];
+  const seen = new Set();
+  while (vocab.length < 50_000) {
+    const len = 2 + Math.floor(rand() * rand() * 10);
+    let w = '';
+    for (let i = 0; i < len; i++) w += letters[Math.floor(Math.pow(rand(), 1.6) * letters.length)];
+    if (!seen.has(w)) {
+      seen.add(w);
+      vocab.push(w);
+    }
+  }
+  // Zipf: word k is drawn with probability ~ 1/(k+1)
+  const H = vocab.reduce((s, _, k) => s + 1 / (k + 1), 0);
+  const cdf = new Float64Array(vocab.length);
+  let acc = 0;
+  vocab.forEach((_, k) => (cdf[k] = acc += 1 / (k + 1) / H));
+  const word = () => {
+    const u = rand();
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return vocab[lo];
+  };
+  const fd = fs.openSync(file, 'w');
+  let written = 0;
+  let records = 0;
+  let chunk = [];
+  let chunkBytes = 0;
+  while (written < targetBytes) {
+    const n = 30 + Math.floor(rand() * 120);
+    const words = new Array(n);
+    for (let i = 0; i < n; i++) words[i] = word();
+    const line = `{"text":"${words.join(' ')}.","id":${records}}\n`;
+    chunk.push(line);
+    chunkBytes += line.length;
+    records++;
+    if (chunkBytes > 8 * MB) {
+      fs.writeSync(fd, chunk.join(''));
+      written += chunkBytes;
+      chunk = [];
+      chunkBytes = 0;
+    }
+  }
+  if (chunk.length) fs.writeSync(fd, chunk.join(''));
+  fs.closeSync(fd);
+  return { vocab, records };
+}
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+async function search(dbFile, queries, runs) {
+  const { openDatabase } = await import(src('db.ts'));
+  const { pageRecords, countRecords } = await import(src('datasets-records.ts'));
+  const db = openDatabase(dbFile);
+  const out = [];
+  for (const [label, query] of queries) {
+    const page = [];
+    const count = [];
+    let hits = 0;
+    let matches = 0;
+    for (let i = 0; i < runs; i++) {
+      let t = performance.now();
+      hits = pageRecords(db, { datasetId: '1', filter: { query }, limit: 100 }).rows.length;
+      page.push(performance.now() - t);
+      if (i < Math.min(runs, 5)) {
+        t = performance.now();
+        matches = countRecords(db, '1', { query });
+        count.push(performance.now() - t);
+      }
+    }
+    page.sort((a, b) => a - b);
+    count.sort((a, b) => a - b);
+    out.push({ label, query, hits, matches, p50: quantile(page, 0.5), p95: quantile(page, 0.95), countP50: quantile(count, 0.5) });
+  }
+  // a deep keyset page and an offset jump, as the records table does them
+  const t = performance.now();
+  pageRecords(db, { datasetId: '1', offset: 900_000, limit: 100 });
+  const offsetMs = performance.now() - t;
+  db.close();
+  return { queries: out, offsetMs };
+}
+
+async function main() {
+  const targetMb = Number(values.mb ?? 500);
+  const runs = Number(values.runs ?? 20);
+  const base = values.dir ?? os.tmpdir();
+  try {
+    const df = execFileSync('df', ['-k', base], { encoding: 'utf8' }).trim().split('\n').pop().split(/\s+/);
+    const freeBytes = Number(df[3]) * 1024;
+    if (freeBytes < targetMb * MB * 4) {
+      console.error(`Only ${(freeBytes / 1e9).toFixed(1)} GB free in ${base}; the bench needs about ${((targetMb * MB * 4) / 1e9).toFixed(1)} GB (file + database). Use --dir or --mb.`);
+      process.exit(1);
+    }
+  } catch {
+    // no df (Windows): go ahead
+  }
+  const dir = fs.mkdtempSync(path.join(base, 'deepen-bench-data-'));
+  const file = path.join(dir, 'bench.jsonl');
+  const dbFile = path.join(dir, 'deepen.db');
+  try {
+    process.stderr.write(`Generating ~${targetMb} MB of JSONL in ${dir}…\n`);
+    let t = performance.now();
+    const { vocab, records } = generate(file, targetMb * MB);
+    const bytes = fs.statSync(file).size;
+    process.stderr.write(`  ${records.toLocaleString()} records, ${(bytes / MB).toFixed(0)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+
+    // Initialize the database first so the child's time is the import alone.
+    const { openDatabase } = await import(src('db.ts'));
+    openDatabase(dbFile).close();
+    process.stderr.write('Importing in a child process…\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dbFile, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`the import child failed (exit ${r.status})`);
+    const imp = JSON.parse(r.stdout.trim().split('\n').pop());
+    const dbBytes = ['', '-wal', '-shm'].reduce((s, x) => s + (fs.existsSync(dbFile + x) ? fs.statSync(dbFile + x).size : 0), 0);
+
+    process.stderr.write('Searching…\n');
+    const queries = [
+      ['common word', vocab[3]],
+      ['mid-frequency word', vocab[300]],
+      ['rare word', vocab[20_000]],
+      ['two common words', `${vocab[1]} ${vocab[5]}`],
+      ['common + rare', `${vocab[2]} ${vocab[15_000]}`],
+      ['phrase', `"${vocab[0]} ${vocab[1]}"`],
+      ['prefix', `${vocab[40].slice(0, 3)}*`],
+      ['no match', 'zzzzzzzzzz'],
+    ];
+    const s = await search(dbFile, queries, runs);
+
+    const mbps = bytes / MB / imp.seconds;
+    const rps = imp.records / imp.seconds;
+    const allP50 = s.queries.map((q) => q.p50).sort((a, b) => a - b);
+    const worstP95 = Math.max(...s.queries.map((q) => q.p95));
+    const rows = [
+      ['file', `${(bytes / MB).toFixed(0)} MB, ${imp.records.toLocaleString()} records`],
+      ['import time', `${imp.seconds.toFixed(1)} s (CPU ${imp.cpuSeconds.toFixed(1)} s)`],
+      ['import MB/s', `${mbps.toFixed(1)}  (target ≥ 50)`],
+      ['import records/s', Math.round(rps).toLocaleString()],
+      ['peak RSS (import)', `${(imp.maxRssBytes / MB).toFixed(0)} MB  (target < 500)`],
+      ['database size', `${(dbBytes / MB).toFixed(0)} MB`],
+      ...s.queries.map((q) => [`search: ${q.label}`, `p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms (${q.hits} rows; count of ${q.matches.toLocaleString()} matches ${q.countP50.toFixed(0)} ms)`]),
+      ['search p50 / worst p95', `${quantile(allP50, 0.5).toFixed(1)} / ${worstP95.toFixed(1)} ms  (target < 100)`],
+      ['table jump to row 900,000', `${s.offsetMs.toFixed(1)} ms`],
+      ['machine', `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`],
+    ];
+    const width = Math.max(...rows.map((x) => x[0].length));
+    console.log(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'));
+    console.log(
+      JSON.stringify({
+        bytes,
+        records: imp.records,
+        importSeconds: imp.seconds,
+        importMBps: mbps,
+        importRecordsPerSecond: rps,
+        peakRssMB: imp.maxRssBytes / MB,
+        databaseMB: dbBytes / MB,
+        searchP50Ms: quantile(allP50, 0.5),
+        searchWorstP95Ms: worstP95,
+        search: s.queries.map(({ label, p50, p95, matches, countP50 }) => ({ label, p50, p95, matches, countP50 })),
+        offsetJumpMs: s.offsetMs,
+        loadAverage: os.loadavg(),
+        targetsMet: { importMBps: mbps >= 50, searchMs: worstP95 < 100, peakRss: imp.maxRssBytes / MB < 500 },
+      }),
+    );
+  } finally {
+    if (values.keep) process.stderr.write(`Kept ${dir}\n`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (values.child) await child(positionals[0], positionals[1]);
+else await main();
