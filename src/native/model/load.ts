@@ -32,6 +32,8 @@ export interface LoadOptions {
   /** when the provider fails to start, use the CPU and report why (default true) */
   fallbackToCpu?: boolean;
   intraOpThreads?: number;
+  /** CPU: keep weights as one mmapped copy shared by sessions (disables ORT's prepacking); default true */
+  shareWeights?: boolean;
   onProgress?: (fraction: number, message: string) => void;
 }
 
@@ -73,7 +75,19 @@ export function parameterCount(c: ModelConfig, tied: boolean): number {
 
 export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<LoadedModel> {
   const requested = opts.provider ?? 'cpu';
-  const precision = opts.precision ?? (requested === 'cpu' ? 'fp32' : 'fp16');
+  try {
+    return await loadOn(dir, requested, opts, undefined);
+  } catch (err) {
+    if (requested === 'cpu' || opts.fallbackToCpu === false || !(err instanceof DeepenError) || err.code !== 'provider_failed') throw err;
+    // The graph and precision chosen for the GPU may not suit the CPU: load afresh for it.
+    const reason = typeof err.details?.reason === 'string' ? err.details.reason : err.message;
+    const variant = opts.variant === 'plain' ? 'plain' : 'auto';
+    return loadOn(dir, 'cpu', { ...opts, precision: 'fp32', variant }, reason);
+  }
+}
+
+async function loadOn(dir: string, provider: Provider, opts: LoadOptions, fallbackReason: string | undefined): Promise<LoadedModel> {
+  const precision = opts.precision ?? (provider === 'cpu' ? 'fp32' : 'fp16');
   const progress = opts.onProgress ?? (() => undefined);
   const ckpt = await openCheckpoint(dir);
   try {
@@ -89,7 +103,7 @@ export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<Lo
         { needBytes: estimate, totalBytes: total },
       );
     }
-    const variant = chooseVariant(config, requested, opts.variant);
+    const variant = chooseVariant(config, provider, opts.variant);
     progress(0, `Preparing ${precision} weights`);
     const identity = await fileIdentities([...ckpt.files.map((f) => f.file), path.join(ckpt.dir, 'config.json')]);
     const folder = await ensureWeightsFile({
@@ -104,17 +118,16 @@ export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<Lo
     const dtype = precisionDtype(precision) as ComputeType;
     const graph = buildForwardGraph(config, (g) => addWeightInitializers(g, config, folder.manifest), { variant, dtype });
     const graphFile = await writeGraphFile(folder.dir, `forward-${variant}-${precision}-v${GRAPH_VERSION}.onnx`, serializeModel(graph));
-    progress(0.85, `Starting ${requested}`);
+    progress(0.85, `Starting ${provider}`);
     const session = await Session.create(graphFile, {
-      provider: requested,
+      provider,
       disableCpuFallback: opts.disableCpuFallback,
-      fallbackToCpu: opts.fallbackToCpu ?? true,
-      sharedWeights: true,
+      sharedWeights: opts.shareWeights ?? true,
       intraOpThreads: opts.intraOpThreads,
-      deviceOutputs: requested === 'cpu' ? [] : Array.from({ length: config.numLayers }, (_, i) => [io.presentKey(i), io.presentValue(i)]).flat(),
+      deviceOutputs: Array.from({ length: config.numLayers }, (_, i) => [io.presentKey(i), io.presentValue(i)]).flat(),
     });
     progress(1, 'Loaded');
-    return new Model(ckpt.dir, config, session, variant, precision, folder.manifest.bytes, dtype);
+    return new Model(ckpt.dir, config, session, variant, precision, folder.manifest.bytes, dtype, fallbackReason);
   } finally {
     await ckpt.close();
   }
@@ -132,15 +145,14 @@ class Model implements LoadedModel {
     readonly precision: WeightPrecision,
     readonly weightBytes: number,
     dtype: ComputeType,
+    /** set when the requested provider failed and the model runs on the CPU */
+    readonly fallbackReason: string | undefined,
   ) {
     this.feeds = new FeedBuilder(config, variant, dtype);
   }
 
   get provider(): Provider {
     return this.session.provider;
-  }
-  get fallbackReason(): string | undefined {
-    return this.session.fallbackReason;
   }
 
   async fullLogits(batchIds: readonly (readonly number[])[]): Promise<Float32Array> {

@@ -158,8 +158,9 @@ function ortOptions(opts: SessionOptions, provider: Provider): ort.InferenceSess
     extra: { session },
   };
   if (opts.intraOpThreads) o.intraOpNumThreads = opts.intraOpThreads;
-  if (provider !== 'cpu' && opts.deviceOutputs?.length) {
-    o.preferredOutputLocation = Object.fromEntries(opts.deviceOutputs.map((n) => [n, provider === 'webgpu' ? 'gpu-buffer' : 'gpu-buffer']));
+  // Measured only for WebGPU in onnxruntime-node; other GPU EPs copy outputs to the host.
+  if (provider === 'webgpu' && opts.deviceOutputs?.length) {
+    o.preferredOutputLocation = Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer']));
   }
   return o;
 }
