@@ -122,7 +122,7 @@ export function countRecords(db: Db, datasetId: string, filter: RecordFilter | u
 
 interface FullRow {
   id: number;
-  dataset_id: string;
+  dataset_id: number;
   kind: DatasetKind;
   text: string;
   data: string | null;
@@ -134,7 +134,7 @@ interface FullRow {
 
 const toDetail = (r: FullRow): RecordDetail => ({
   id: r.id,
-  datasetId: r.dataset_id,
+  datasetId: String(r.dataset_id),
   split: r.split,
   chars: r.chars,
   preview: r.text.slice(0, PREVIEW_CHARS),

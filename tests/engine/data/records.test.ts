@@ -63,6 +63,7 @@ describe('search and filters', () => {
     const before = getDatasetRow(w.db, id)!;
     const edited = updateRecord(w.db, target.id, { content: { kind: 'text', text: 'now about durian' }, split: 'eval' });
     expect(edited.text).toBe('now about durian');
+    expect(edited.datasetId).toBe(id);
     expect(countRecords(w.db, id, { query: 'durian' })).toBe(1);
     expect(countRecords(w.db, id, { query: 'apple' })).toBe(N / 10 - 1);
     const after = getDatasetRow(w.db, id)!;
