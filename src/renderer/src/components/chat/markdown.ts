@@ -50,7 +50,8 @@ const marked = new Marked({
   },
 });
 
-// Links open outside the app, and never with access to it.
+// Links open outside the app, and never with access to it. Images are dropped:
+// a model's <img src> would make the page request URLs the model chose.
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName === 'A') {
     node.setAttribute('target', '_blank');
@@ -61,5 +62,5 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
 /** Markdown → sanitized HTML, safe for v-html. */
 export function renderMarkdown(text: string): string {
   const html = marked.parse(text, { async: false });
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe'], FORBID_ATTR: ['style'] });
+  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'img'], FORBID_ATTR: ['style'] });
 }
