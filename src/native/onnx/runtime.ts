@@ -3,17 +3,22 @@
 // never sees ORT types and can't call getData() on a gpu-buffer tensor
 // (the binding throws a C string there and the process aborts).
 //
-// Session options, and why (measured on ORT 1.30, see docs/architecture.md
-// and scripts/bench-generate.mjs):
-// - graphOptimizationLevel 'all': constant folding plus the CPU/EP-specific
-//   fusions (MatMul+Add → Gemm, SimplifiedLayerNorm, ...).
-// - CPU: external data is loaded by path (mmapped) and `session.disable_prepacking`
-//   is '1' when several sessions share one weights file, so the weights stay
-//   one shared mapping instead of a packed copy per session.
-// - enableMemPattern off: shapes change every decode step, so the planned
-//   pattern is rebuilt each run and only costs time.
-// - WebGPU/CUDA/DML: `session.disable_cpu_ep_fallback` '1' on request
-//   (tests use it to prove the whole graph runs on the EP).
+// Session options, and why. Measured on ORT 1.30, CPU EP, 2 threads, a random
+// 125M-parameter Llama (fp32), medians of interleaved repeats on a shared
+// 2-core runner (scripts/bench-generate.mjs; .bench/ has the raw runs):
+// - `session.intra_op.allow_spinning` '0': workers sleep instead of spinning
+//   between ops. 1.3-3x faster prefill and decode whenever anything else wants
+//   the cores (e.g. fused decode 17.0 vs 6.2 tok/s, plain 24.6 vs 6.1 on a busy
+//   runner; 38.6 vs 26.4 with less load), and it leaves the cores to the UI.
+// - `session.disable_prepacking` '1' when weights are shared (the default):
+//   external data loaded by path stays one mmapped copy shared by every session
+//   of that file, instead of a packed private copy per session. Prepacking
+//   showed no consistent gain here (±30% run to run, either way).
+// - graphOptimizationLevel 'all' (vs 'extended': no consistent difference) so
+//   the EP-specific fusions apply; enableMemPattern off (shapes change every
+//   decode step; on it was slower for decode: 4.6 vs 6.1 tok/s, plain).
+// - WebGPU/CUDA/DML: `session.disable_cpu_ep_fallback` '1' on request (tests
+//   use it to prove the whole graph runs on the EP).
 
 import * as ort from 'onnxruntime-node';
 import { DeepenError } from '../../shared/errors';
@@ -147,7 +152,7 @@ function wrap(t: ort.Tensor, provider: Provider): Tensor {
 }
 
 function ortOptions(opts: SessionOptions, provider: Provider): ort.InferenceSession.SessionOptions {
-  const session: Record<string, string> = {};
+  const session: Record<string, string> = { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' };
   if (provider === 'cpu' && opts.sharedWeights) session.disable_prepacking = '1';
   if (provider !== 'cpu' && opts.disableCpuFallback) session.disable_cpu_ep_fallback = '1';
   const o: ort.InferenceSession.SessionOptions = {
