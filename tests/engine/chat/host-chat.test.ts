@@ -182,6 +182,20 @@ describe('chat through the host', () => {
     expect(long.answer.error?.message).toMatch(/The prompt is \d+ tokens long, but this model's context holds 256 tokens/);
   });
 
+  it('loads on the provider Settings asks for, or on the CPU with the reason when it cannot start', async () => {
+    const { host } = openHost(cleanups);
+    await host.call('settings.set', { provider: 'cuda' });
+    const modelId = await loadModel(host, llamaTiny);
+    const [m] = await host.call('chat.models', {});
+    expect(m.requestedProvider).toBe('cuda');
+    // No CUDA libraries are installed by npm here; on a machine that has them the model runs on CUDA.
+    if (m.provider === 'cpu') expect(m.fallbackReason).toMatch(/^cuda failed to start/);
+    else expect(m).toMatchObject({ provider: 'cuda', fallbackReason: null });
+    const done = nextEvent(host, 'chat.done', (p) => p.requestId === 'fb');
+    await host.call('chat.generate', { modelId, promptIds: [1, 2, 3], sampling: { ...greedy, maxTokens: 4 }, ignoreEos: true, requestId: 'fb' });
+    expect((await done).outcome.newIds).toHaveLength(4);
+  });
+
   it('refuses a model too large for free memory before loading, with the numbers', async () => {
     const { host } = openHost(cleanups);
     const record = await host.call('models.add', { path: llamaTiny });
