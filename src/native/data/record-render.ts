@@ -101,38 +101,40 @@ export interface TokenizedRecord {
 }
 
 /**
- * Encodes segment by segment (so every token knows its segment). Special
- * tokens are added once around the whole record, found by encoding the
- * empty string with and without them.
+ * Encodes the whole rendered text at once, as inference will, and gives each
+ * token the loss flag of the segment it starts in. Encoding segment by
+ * segment would differ: SentencePiece tokenizers put a word-start marker at
+ * the start of every separately encoded piece. A segment's tokens are found
+ * by encoding the text up to its end and taking the ids shared with the
+ * whole (a token that spans a boundary goes to the later segment). Special
+ * tokens the tokenizer adds in front (BOS) carry no loss.
  */
 export function tokenizeSegments(r: RenderedSegments, encoder: TokenEncoder, eosId?: number | null): TokenizedRecord {
-  const ids: number[] = [];
-  const loss: number[] = [];
-  let prefix: number[] = [];
-  let suffix: number[] = [];
-  if (r.addSpecialTokens) {
-    const withSpecial = encoder.encode('', { addSpecialTokens: true });
-    // the tokenizer's BOS-like ids come first; an EOS it adds comes last
-    const eosAt = eosId !== null && eosId !== undefined ? withSpecial.lastIndexOf(eosId) : -1;
-    prefix = eosAt >= 0 ? withSpecial.slice(0, eosAt) : withSpecial;
-    suffix = eosAt >= 0 ? withSpecial.slice(eosAt) : [];
-  }
-  for (const id of prefix) {
-    ids.push(id);
-    loss.push(0);
-  }
-  for (const seg of r.segments) {
-    for (const id of encoder.encode(seg.text, { addSpecialTokens: false })) {
-      ids.push(id);
-      loss.push(seg.loss ? 1 : 0);
+  const opts = { addSpecialTokens: r.addSpecialTokens };
+  const full = r.segments.map((s) => s.text).join('');
+  const ids = encoder.encode(full, opts);
+  const loss = new Uint8Array(ids.length + 1);
+  let start = 0;
+  let chars = 0;
+  r.segments.forEach((seg, i) => {
+    chars += seg.text.length;
+    let end = ids.length;
+    if (i < r.segments.length - 1) {
+      const prefix = encoder.encode(full.slice(0, chars), opts);
+      end = 0;
+      while (end < prefix.length && end < ids.length && prefix[end] === ids[end]) end++;
     }
+    for (let k = start; k < end; k++) loss[k] = seg.loss ? 1 : 0;
+    start = Math.max(start, end);
+  });
+  if (r.addSpecialTokens) {
+    const lead = encoder.encode('', opts);
+    for (let k = 0; k < lead.length && k < ids.length && ids[k] === lead[k] && ids[k] !== eosId; k++) loss[k] = 0;
   }
-  const textLoss = r.mode === 'text' ? 1 : 0;
-  // a pretraining document ends with EOS so packed documents are separated and the model learns where text ends
-  if (r.mode === 'text' && eosId !== null && eosId !== undefined && !suffix.includes(eosId)) suffix = [...suffix, eosId];
-  for (const id of suffix) {
-    ids.push(id);
-    loss.push(textLoss);
+  // a pretraining document ends with EOS, so packed documents are separated and the model learns where text ends
+  if (r.mode === 'text' && eosId !== null && eosId !== undefined && ids[ids.length - 1] !== eosId) {
+    ids.push(eosId);
+    loss[ids.length - 1] = 1;
   }
-  return { ids, loss: Uint8Array.from(loss) };
+  return { ids, loss: loss.subarray(0, ids.length) };
 }

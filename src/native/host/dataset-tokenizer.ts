@@ -49,6 +49,26 @@ async function load(dir: string): Promise<DatasetTokenizer> {
     encoder: { encode: (text, opts) => tokenizer.encode(text, opts) },
     template: chat,
     eosId: tokenizer.eosIds[0] ?? null,
-    tokenText: (id) => tokenizer.decode([id], { skipSpecialTokens: false, cleanUpSpaces: false }),
+    tokenText: (id) => tokenDisplayText(tokenizer.idToToken(id), () => tokenizer.decode([id], { skipSpecialTokens: false, cleanUpSpaces: false })),
   };
+}
+
+/**
+ * A token as text for previews, with its leading space: decoding one
+ * SentencePiece token alone drops the space its "▁" stands for, so the vocabulary
+ * string is read instead, with the markers of SentencePiece (▁, <0x0A>) and
+ * byte-level BPE (Ġ, Ċ, ĉ) turned back into what they mean. Other byte-level
+ * pieces (parts of multi-byte characters) are decoded.
+ */
+export function tokenDisplayText(raw: string | null, decode: () => string): string {
+  if (raw === null) return decode();
+  const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(raw);
+  if (byte) {
+    const b = parseInt(byte[1], 16);
+    return b < 0x80 ? String.fromCharCode(b) : decode();
+  }
+  if (raw.includes('\u2581')) return raw.replace(/\u2581/g, ' ');
+  const mapped = raw.replace(/\u0120/g, ' ').replace(/\u010a/g, '\n').replace(/\u0109/g, '\t');
+  // anything else from the byte-level alphabet (U+0080..U+0143) is part of a multi-byte character
+  return /[\u0080-\u0143]/.test(mapped) ? decode() : mapped;
 }

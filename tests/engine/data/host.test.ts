@@ -94,6 +94,52 @@ describe('datasets through the engine host', () => {
   });
 });
 
+describe('tokens: a record as the model sees it, and cached counts', () => {
+  // llama-tiny's tokenizer with a small chat template added (the fixture has none)
+  const modelDir = path.join(home.dir, 'tiny-chat');
+  const fixture = path.resolve(root, '../shared/fixtures/hf/llama-tiny');
+  const template = '{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}</s>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}';
+
+  it('renders with the template, marks loss on the reply and its end-of-turn, cuts at the sequence length, and caches counts per tokenizer', async () => {
+    fs.mkdirSync(modelDir, { recursive: true });
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'generation_config.json']) fs.copyFileSync(path.join(fixture, f), path.join(modelDir, f));
+    fs.writeFileSync(path.join(modelDir, 'chat_template.jinja'), template);
+    const src = file('tok.jsonl', jsonl(Array.from({ length: 30 }, (_, i) => ({ prompt: `Name a colour number ${i}`, response: i % 3 ? 'Blue.' : 'A long answer '.repeat(40) }))));
+    const started = await host.call('datasets.import', { path: src, name: 'Tok' });
+    await finish(started.jobId);
+    const page = await host.call('datasets.records', { datasetId: started.datasetId, limit: 2 });
+
+    const r = await host.call('datasets.render', { recordId: page.rows[1].id, modelDir, seqLen: 512 });
+    expect(r.mode).toBe('chat');
+    expect(r.text).toBe('<|user|>\nName a colour number 1</s>\n<|assistant|>\nBlue.</s>\n');
+    const lossText = r.tokens.filter((t) => t.loss).map((t) => t.text).join('');
+    expect(lossText.replace(/\s+/g, '')).toBe('Blue.</s>');
+    expect(r.truncatedAt).toBeNull();
+    // the ids are those of the whole text encoded at once, as inference sees it
+    const { TextTokenizer } = await import('../../../src/native/generate/tokenizer');
+    expect(r.tokens.map((t) => t.id)).toEqual((await TextTokenizer.fromDir(modelDir)).encode(r.text, { addSpecialTokens: false }));
+    const long = await host.call('datasets.render', { recordId: page.rows[0].id, modelDir, seqLen: 16 });
+    expect(long.truncatedAt).toBe(16);
+    expect(long.total).toBeGreaterThan(16);
+
+    const noTemplate = await host.call('datasets.render', { recordId: page.rows[1].id, modelDir: fixture, seqLen: 64 });
+    expect(noTemplate.mode).toBe('completion');
+    expect(noTemplate.note).toMatch(/no chat template/);
+
+    const counted = await finish((await host.call('datasets.countTokens', { datasetId: started.datasetId, modelDir })).jobId);
+    expect(counted.job.state).toBe('succeeded');
+    const detail = await host.call('datasets.get', { id: started.datasetId });
+    expect(detail.tokenizers).toEqual([expect.objectContaining({ modelDir, counted: 30, label: 'tiny-chat' })]);
+    const stats = await host.call('datasets.stats', { datasetId: started.datasetId, tokenizerId: detail.tokenizers[0].tokenizerId, seqLen: 40 });
+    expect(stats.histogram.unit).toBe('tokens');
+    expect(stats.tokens).toMatchObject({ counted: 30 });
+    expect(stats.overSeqLen).toEqual({ count: 10, exact: true });
+    // an edit drops the record's cached count
+    await host.call('datasets.record.update', { id: page.rows[1].id, content: { kind: 'instruction', instruction: 'x', output: 'y' } });
+    expect((await host.call('datasets.get', { id: started.datasetId })).tokenizers[0].counted).toBe(29);
+  });
+});
+
 describe('deepen data (CLI)', () => {
   const cliHome = tempDataDir('deepen-ds-cli-');
   afterAll(() => cliHome.cleanup());

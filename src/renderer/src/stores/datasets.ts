@@ -35,6 +35,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const matchCount = ref<number | null>(null);
   /** bumped whenever records may have changed, so the table drops its cached pages */
   const recordsVersion = ref(0);
+  /** bumped when a job changed the open dataset, so the statistics panel reloads */
+  const statsVersion = ref(0);
+  let statsRequest = 0;
   /** dataset jobs started from this page, newest first */
   const jobIds = ref<string[]>([]);
 
@@ -96,9 +99,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
     const d = detail.value;
     if (!d) return;
     statsLoading.value = true;
+    const mine = ++statsRequest;
     try {
       const s = await notify.attempt('Could not compute the statistics', () => api.call('datasets.stats', { datasetId: d.id, ...opts }));
-      if (s && detail.value?.id === d.id) stats.value = s;
+      // only the latest request counts: an older answer must not overwrite a newer one
+      if (s && mine === statsRequest && detail.value?.id === d.id) stats.value = s;
     } finally {
       statsLoading.value = false;
     }
@@ -108,7 +113,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   async function refreshOpen(): Promise<void> {
     recordsVersion.value++;
     if (detail.value) await open(detail.value.id);
-    if (stats.value) await loadStats({ tokenizerId: stats.value.tokens?.tokenizerId, seqLen: stats.value.seqLen ?? undefined });
+    statsVersion.value++;
   }
 
   function track(jobId: string): string {
@@ -189,6 +194,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     filter,
     matchCount,
     recordsVersion,
+    statsVersion,
     jobIds,
     load,
     open,
