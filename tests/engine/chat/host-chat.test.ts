@@ -4,6 +4,8 @@
 // its expanded copy, which must answer identically under greedy sampling),
 // and the failures a user meets: no tokenizer, prompt longer than the
 // context, a model too large for memory.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { presetSampling, type ChatMessageInfo, type PoolModel } from '../../../src/shared/contract/chat';
 import type { DeepenError } from '../../../src/shared/errors';
@@ -180,6 +182,35 @@ describe('chat through the host', () => {
     await host.call('chat.generate', { modelId: llama, prompt: 'word '.repeat(400), requestId: 'long' });
     const long = (await tooLong).outcome;
     expect(long.answer.error?.message).toMatch(/The prompt is \d+ tokens long, but this model's context holds 256 tokens/);
+  });
+
+  it('shows a chat template that does not parse, or that refuses the conversation, as the answer\'s error', async () => {
+    const { host, dir } = openHost(cleanups);
+    const withTemplate = (name: string, template: string) => {
+      const out = path.join(dir, name);
+      fs.cpSync(llamaTiny, out, { recursive: true });
+      const config = JSON.parse(fs.readFileSync(path.join(out, 'tokenizer_config.json'), 'utf8'));
+      fs.writeFileSync(path.join(out, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: template }));
+      return out;
+    };
+    const broken = await loadModel(host, withTemplate('broken-template', '{% for m in messages %}{{ m.content }'));
+    const [b] = await host.call('chat.models', {});
+    expect(b.templateError?.message).toMatch(/chat template in .*tokenizer_config\.json could not be parsed/);
+    const strict = await loadModel(host, withTemplate('strict-template', "{% if messages[0].role != 'system' %}{{ raise_exception('A system message must come first.') }}{% endif %}{% for m in messages %}{{ m.content }}{% endfor %}"));
+    for (const [modelId, pattern] of [
+      [broken, /could not be parsed/],
+      [strict, /refused this conversation: "A system message must come first\."/],
+    ] as const) {
+      const conv = await host.call('chat.create', { modelIds: [modelId], sampling: greedy });
+      const failed = nextEvent(host, 'chat.done', (p) => p.conversationId === conv.id);
+      await host.call('chat.send', { conversationId: conv.id, content: 'hello' });
+      expect((await failed).message!.answer).toMatchObject({ state: 'failed', error: { message: expect.stringMatching(pattern) } });
+    }
+    // With a system prompt the strict template renders, and the model answers in chat mode.
+    const conv = await host.call('chat.create', { modelIds: [strict], systemPrompt: 'Be brief.', sampling: greedy });
+    const ok = nextEvent(host, 'chat.done', (p) => p.conversationId === conv.id);
+    await host.call('chat.send', { conversationId: conv.id, content: 'hello' });
+    expect((await ok).message!.answer).toMatchObject({ state: 'done', mode: 'chat' });
   });
 
   it('loads on the provider Settings asks for, or on the CPU with the reason when it cannot start', async () => {
