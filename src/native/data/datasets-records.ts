@@ -114,9 +114,14 @@ export function pageRecords(db: Db, p: RecordPageParams): RecordPage {
   return { rows, hasMore };
 }
 
-export function countRecords(db: Db, datasetId: string, filter: RecordFilter | undefined): number {
+export function countRecords(db: Db, datasetId: string, filter: RecordFilter | undefined, limit?: number): number {
   const w = buildWhere(datasetId, filter);
   if (w.empty) return 0;
+  if (limit !== undefined) {
+    // the engine answers one request at a time: a bounded count keeps it responsive
+    const sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${fromClause(w)} WHERE ${w.sql} LIMIT ?)`;
+    return run(() => (db.prepare(sql).get(...w.params, Math.max(0, Math.floor(limit))) as { n: number }).n, filter?.query);
+  }
   return run(() => (db.prepare(`SELECT count(*) AS n FROM ${fromClause(w)} WHERE ${w.sql}`).get(...w.params) as { n: number }).n, filter?.query);
 }
 

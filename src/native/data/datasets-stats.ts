@@ -47,7 +47,7 @@ export function datasetStats(db: Db, p: { datasetId: string; tokenizerId?: strin
        FROM dataset_records INDEXED BY dataset_records_length WHERE dataset_id = ?`,
     )
     .get(d.id) as { n: number; total: number; mn: number; mx: number };
-  const distinct = (db.prepare(`SELECT count(*) FROM (SELECT DISTINCT hash FROM dataset_records WHERE dataset_id = ?)`).pluck().get(d.id) as number) ?? 0;
+  const distinct = (db.prepare(`SELECT count(DISTINCT hash) FROM dataset_records INDEXED BY dataset_records_hash WHERE dataset_id = ?`).pluck().get(d.id) as number) ?? 0;
   const bins = p.bins ?? 40;
   const seqLen = p.seqLen && p.seqLen > 0 ? Math.floor(p.seqLen) : null;
 

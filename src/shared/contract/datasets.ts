@@ -250,7 +250,8 @@ export const datasetMethods = {
   'datasets.preview': method<PreviewParams, ImportPreview>(),
   'datasets.import': method<ImportParams, JobStarted & { datasetId: string }>(),
   'datasets.records': method<RecordPageParams, RecordPage>(),
-  'datasets.count': method<{ datasetId: string; filter?: RecordFilter }, { count: number }>(),
+  /** counts matching records; with `limit`, stops there (a search for a common word can match most of a million records) */
+  'datasets.count': method<{ datasetId: string; filter?: RecordFilter; limit?: number }, { count: number; capped: boolean }>(),
   'datasets.record.get': method<{ id: number }, RecordDetail>(),
   'datasets.record.update': method<{ id: number; content?: RecordContent; split?: DatasetSplit }, RecordDetail>(),
   'datasets.record.delete': method<{ id: number }, void>(),

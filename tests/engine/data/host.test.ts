@@ -47,7 +47,9 @@ describe('datasets through the engine host', () => {
 
     const page = await host.call('datasets.records', { datasetId: d.id, filter: { query: 'odd' }, limit: 10 });
     expect(page.rows).toHaveLength(10);
-    expect((await host.call('datasets.count', { datasetId: d.id, filter: { query: 'odd' } })).count).toBe(100);
+    expect(await host.call('datasets.count', { datasetId: d.id, filter: { query: 'odd' } })).toEqual({ count: 100, capped: false });
+    expect(await host.call('datasets.count', { datasetId: d.id, filter: { query: 'odd' }, limit: 10 })).toEqual({ count: 10, capped: true });
+    expect(await host.call('datasets.count', { datasetId: d.id, filter: { query: 'odd' }, limit: 100 })).toEqual({ count: 100, capped: false });
     const rec = await host.call('datasets.record.get', { id: page.rows[0].id });
     expect(rec.content.kind).toBe('chat');
     await expect(host.call('datasets.record.update', { id: rec.id, content: { kind: 'text', text: 'wrong kind' } })).rejects.toMatchObject({ code: 'bad_request' });

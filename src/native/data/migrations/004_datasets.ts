@@ -10,8 +10,8 @@ import type { Migration } from './index';
 //   record and index entry carries it; a UUID there would cost ~30 bytes each.
 // - `hash` (8 bytes) is the normalized content's hash: the split is derived
 //   from it and the seed, so the same content lands in the same split on every
-//   import. It has no index: the importer finds duplicates in memory, and
-//   random inserts into a hash index were a third of the import time.
+//   import. The importer finds duplicates in memory; the index serves the
+//   duplicate count in statistics (0.3 s at a million records, 4 s without).
 // - Search is a contentless FTS5 table with `contentless_delete`: deleting a
 //   record removes its entry without re-reading its text (cheap bulk deletes),
 //   and deleting a rowid that was never indexed is harmless. Inserts are
@@ -59,6 +59,7 @@ export const migration004: Migration = {
     );
     CREATE INDEX dataset_records_dataset ON dataset_records(dataset_id);
     CREATE INDEX dataset_records_length ON dataset_records(dataset_id, chars, split);
+    CREATE INDEX dataset_records_hash ON dataset_records(dataset_id, hash);
 
     CREATE VIRTUAL TABLE dataset_records_fts USING fts5(text, content='', contentless_delete=1);
     INSERT INTO dataset_records_fts(dataset_records_fts, rank) VALUES ('hashsize', 33554432);

@@ -74,7 +74,9 @@ export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMeth
     },
     'datasets.count': (p) => {
       requireDataset(s.db, p?.datasetId);
-      return { count: countRecords(s.db, p.datasetId, checkFilter(p.filter)) };
+      const limit = p.limit === undefined || p.limit === null ? undefined : Math.max(1, Math.floor(Number(p.limit)) || 1);
+      const count = countRecords(s.db, p.datasetId, checkFilter(p.filter), limit === undefined ? undefined : limit + 1);
+      return limit !== undefined && count > limit ? { count: limit, capped: true } : { count, capped: false };
     },
     'datasets.record.get': (p) => getRecord(s.db, Number(p?.id)),
     'datasets.record.update': (p) => {

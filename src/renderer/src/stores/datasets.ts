@@ -9,6 +9,9 @@ import type { DatasetDetail, DatasetStats, DatasetSummary, ImportParams, ImportP
 import { useApi } from '../api/useApi';
 import { useNotificationsStore } from './useNotificationsStore';
 
+/** A search lists at most this many matches (counting a common word over a million records takes seconds). */
+export const SEARCH_COUNT_LIMIT = 100_000;
+
 export const DATASET_JOB_KINDS = ['dataset-import', 'dataset-delete', 'dataset-delete-where', 'dataset-split', 'dataset-export', 'dataset-tokens'];
 
 /** The filter with empty parts removed, so equal filters compare equal. */
@@ -33,6 +36,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const filter = ref<RecordFilter>({});
   /** matching records for the current filter (null while counting) */
   const matchCount = ref<number | null>(null);
+  /** the count stopped at SEARCH_COUNT_LIMIT: the table shows that many */
+  const matchCapped = ref(false);
   /** bumped whenever records may have changed, so the table drops its cached pages */
   const recordsVersion = ref(0);
   /** bumped when a job changed the open dataset, so the statistics panel reloads */
@@ -81,12 +86,16 @@ export const useDatasetsStore = defineStore('datasets', () => {
     if (!d) return;
     const f = cleanFilter(filter.value);
     const keys = Object.keys(f);
+    matchCapped.value = false;
     if (!keys.length) return void (matchCount.value = d.records);
     if (keys.length === 1 && f.split) return void (matchCount.value = f.split === 'train' ? d.trainRecords : d.evalRecords);
     matchCount.value = null;
     const asked = JSON.stringify(f);
-    const r = await notify.attempt('Could not count the records', () => api.call('datasets.count', { datasetId: d.id, filter: f }));
-    if (r && JSON.stringify(cleanFilter(filter.value)) === asked && detail.value?.id === d.id) matchCount.value = r.count;
+    const r = await notify.attempt('Could not count the records', () => api.call('datasets.count', { datasetId: d.id, filter: f, limit: f.query ? SEARCH_COUNT_LIMIT : undefined }));
+    if (r && JSON.stringify(cleanFilter(filter.value)) === asked && detail.value?.id === d.id) {
+      matchCount.value = r.count;
+      matchCapped.value = r.capped;
+    }
   }
 
   function setFilter(f: RecordFilter): void {
@@ -193,6 +202,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     statsLoading,
     filter,
     matchCount,
+    matchCapped,
     recordsVersion,
     statsVersion,
     jobIds,
