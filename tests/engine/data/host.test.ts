@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineHost } from '../../../src/native/host/host';
+import { createPendingDataset } from '../../../src/native/data/datasets';
 import { tempDataDir } from '../../unit/host/helpers';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -88,6 +89,24 @@ describe('datasets through the engine host', () => {
     expect(await host.call('datasets.list', {})).toEqual([]);
     const again = await host.call('datasets.import', { path: src, name: 'Bad' }); // the name is free again
     expect((await finish(again.jobId)).detail.result).toMatchObject({ records: 1, skipped: 1 });
+  });
+
+  it('a dataset left half-imported by a crash frees its name at the next start and is purged by the next job', async () => {
+    const dir = tempDataDir('deepen-ds-orphan-');
+    const first = new EngineHost({ dataDir: dir.dir });
+    createPendingDataset(first.db, { name: 'Orphan', kind: 'text', source: 'gone.jsonl', jobId: null, evalRatio: 0, seed: 0, now: Date.now() });
+    await first.close();
+    const second = new EngineHost({ dataDir: dir.dir });
+    try {
+      const src = path.join(dir.dir, 'in.jsonl');
+      fs.writeFileSync(src, jsonl([{ text: 'hello' }]));
+      const started = await second.call('datasets.import', { path: src, name: 'Orphan' });
+      expect((await second.jobs.wait(started.jobId)).state).toBe('succeeded');
+      expect(second.db.prepare(`SELECT count(*) FROM datasets`).pluck().get()).toBe(1);
+    } finally {
+      await second.close();
+      dir.cleanup();
+    }
   });
 
   it('refuses a missing file and an empty file before starting a job', async () => {

@@ -1,6 +1,6 @@
 import { datasetMethods, type RecordFilter, type RenderedRecord } from '../../../shared/contract/datasets';
 import { DeepenError } from '../../../shared/errors';
-import { checkDatasetName, createPendingDataset, findDatasetByName, getDatasetDetail, listDatasets, markDatasetDeleting, renameDataset, requireDataset, setDatasetJob } from '../../data/datasets';
+import { abandonedDatasets, checkDatasetName, createPendingDataset, findDatasetByName, getDatasetDetail, listDatasets, markDatasetDeleting, renameDataset, requireDataset, setDatasetJob } from '../../data/datasets';
 import { validateContent } from '../../data/datasets-content';
 import { countRecords, deleteRecord, filterIsEmpty, getRecord, pageRecords, updateRecord } from '../../data/datasets-records';
 import { datasetStats } from '../../data/datasets-stats';
@@ -33,6 +33,9 @@ function checkSeed(seed: unknown): number {
 }
 
 export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMethods> {
+  // An import or delete that a crash cut short left a hidden dataset holding its
+  // name: free the name now; the next dataset job removes the rows.
+  for (const id of abandonedDatasets(s.db)) markDatasetDeleting(s.db, id, null);
   const changed = (datasetId: string | null, reason: 'created' | 'renamed' | 'deleted' | 'records') => s.emit('datasets.changed', { datasetId, reason });
   return {
     'datasets.list': () => listDatasets(s.db),
