@@ -32,7 +32,10 @@ export interface LoadOptions {
   /** when the provider fails to start, use the CPU and report why (default true) */
   fallbackToCpu?: boolean;
   intraOpThreads?: number;
-  /** CPU: keep weights as one mmapped copy shared by sessions (disables ORT's prepacking); default true */
+  /**
+   * CPU: keep the weights one mmapped copy that other sessions of the same model
+   * share (disables ORT's prepacking, which made 1B decode 3.5x faster); default false.
+   */
   shareWeights?: boolean;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -122,7 +125,7 @@ async function loadOn(dir: string, provider: Provider, opts: LoadOptions, fallba
     const session = await Session.create(graphFile, {
       provider,
       disableCpuFallback: opts.disableCpuFallback,
-      sharedWeights: opts.shareWeights ?? true,
+      sharedWeights: opts.shareWeights ?? false,
       intraOpThreads: opts.intraOpThreads,
       deviceOutputs: Array.from({ length: config.numLayers }, (_, i) => [io.presentKey(i), io.presentValue(i)]).flat(),
     });
