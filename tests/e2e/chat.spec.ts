@@ -57,7 +57,7 @@ test('compare base and expanded, stop, edit, and see refusals in the chat', asyn
   }
   await expect(option(page, 'llama-tiny')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
   await expect(option(page, expandedName)).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
-  await expect(option(page, 'llama-tiny').getByTestId('model-memory')).toContainText(/CPU · fp32 · [\d.]+ MB/);
+  await expect(option(page, 'llama-tiny').getByTestId('model-memory')).toContainText(/CPU · fp32 · ctx 256 · [\d.]+ MB/);
   await expect(page.getByTestId('compare-badge')).toHaveText('Compare 2');
   await expect(page.getByTestId('completion-note')).toHaveCount(2);
 

@@ -55,6 +55,10 @@ interface Entry {
   channel: BroadcastChannel | null;
   requests: Map<string, { flag: Int32Array; callbacks: GenerationCallbacks; streamed: string }>;
   lastEmit: number;
+  /** resolves when the thread has ended */
+  exited: Promise<void>;
+  /** the load job is running and listening on the channel */
+  begun: boolean;
 }
 
 export class ModelPool {
@@ -91,7 +95,7 @@ export class ModelPool {
     const record = requireModel(this.opts.db, p.modelId);
     const existing = this.entries.get(record.id);
     if (existing && existing.info.state !== 'failed') return { jobId: existing.info.jobId ?? '', model: { ...existing.info } };
-    if (existing) this.drop(record.id);
+    if (existing) void this.drop(record.id);
 
     const provider = this.opts.provider();
     const estimate = this.estimateFor(record, p, provider);
@@ -133,6 +137,8 @@ export class ModelPool {
       channel,
       requests: new Map(),
       lastEmit: 0,
+      exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
+      begun: false,
     };
     this.entries.set(record.id, entry);
     const tell = (m: LoadChannelMessage) => entry.channel?.postMessage(m);
@@ -140,6 +146,7 @@ export class ModelPool {
     channel.onmessage = (event) => {
       const m = (event as { data: LoadChannelMessage }).data;
       if (m.t === 'begin' && entry.info.state === 'loading') {
+        entry.begun = true;
         this.post(entry, {
           t: 'load',
           options: { dir: record.path, provider, precision: estimate.precision, contextLength: estimate.contextLength, cacheDir: path.join(this.opts.dataDir, 'cache', 'onnx') },
@@ -170,8 +177,9 @@ export class ModelPool {
     const entry = this.entries.get(modelId);
     if (!entry) return false;
     if (entry.info.state === 'loading') this.failLoad(entry, { code: 'cancelled', message: `Loading ${entry.info.name} was cancelled: it was unloaded.` });
-    this.drop(modelId);
+    const gone = this.drop(modelId);
     this.opts.onChange(modelId, null);
+    await gone;
     return true;
   }
 
@@ -205,7 +213,7 @@ export class ModelPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const id of [...this.entries.keys()]) this.drop(id, { code: 'engine_closed', message: 'The engine shut down while this answer was being written.' });
+    await Promise.all([...this.entries.keys()].map((id) => this.drop(id, { code: 'engine_closed', message: 'The engine shut down while this answer was being written.' })));
   }
 
   // ------------------------------------------------------------------ internals
@@ -275,6 +283,7 @@ export class ModelPool {
         break;
       }
       case 'disposed':
+        void entry.worker.terminate();
         break;
     }
   }
@@ -304,6 +313,14 @@ export class ModelPool {
     entry.info.error = error;
     entry.info.message = error.message;
     entry.channel?.postMessage({ t: 'failed', error } satisfies LoadChannelMessage);
+    // Before `begin` the job is queued or not listening yet: only its cancel flag reaches it.
+    if (!entry.begun && entry.info.jobId) {
+      try {
+        this.opts.jobs.cancel(entry.info.jobId);
+      } catch {
+        // already finished
+      }
+    }
     this.closeChannel(entry);
     void entry.worker.terminate();
     this.changed(entry, true);
@@ -321,19 +338,22 @@ export class ModelPool {
     this.changed(entry, true);
   }
 
-  private drop(modelId: string, error: ErrorInfo = { code: 'cancelled', message: 'The model was unloaded while this answer was being written.' }): void {
+  /** Forgets the model at once; resolves when its thread has gone (and its memory with it). */
+  private drop(modelId: string, error: ErrorInfo = { code: 'cancelled', message: 'The model was unloaded while this answer was being written.' }): Promise<void> {
     const entry = this.entries.get(modelId);
-    if (!entry) return;
+    if (!entry) return Promise.resolve();
     this.entries.delete(modelId);
     this.closeChannel(entry);
     this.failRequests(entry, error);
-    // Releasing the session first frees device memory cleanly; terminate stops the thread either way.
+    // Releasing the session first frees device memory cleanly ('disposed' then ends the thread); terminate is the backstop.
     try {
       entry.worker.postMessage({ t: 'dispose' } satisfies HostToModel);
     } catch {
       // already gone
     }
-    setTimeout(() => void entry.worker.terminate(), 2000).unref();
+    const backstop = setTimeout(() => void entry.worker.terminate(), 2000);
+    backstop.unref();
+    return entry.exited.finally(() => clearTimeout(backstop));
   }
 
   private failRequests(entry: Entry, error: ErrorInfo): void {

@@ -146,6 +146,8 @@ export interface AnswerInfo {
   stats: GenerationStatsInfo | null;
   error: ErrorInfo | null;
   sampling: ChatSampling | null;
+  /** oldest messages left out so that the conversation fit the model's context */
+  droppedMessages?: number;
 }
 
 /** Raw generation (OpenAI endpoints, scripts): one of messages / prompt / promptIds. */

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { presetSampling, type ChatMessageInfo, type PoolModel } from '../../../src/shared/contract/chat';
+import { presetSampling, type AnswerInfo, type ChatMessageInfo, type PoolModel } from '../../../src/shared/contract/chat';
 import type { DeepenError } from '../../../src/shared/errors';
 import { llamaTiny, loadModel, nextEvent, openHost, qwenNoTokenizer } from './helpers';
 
@@ -184,6 +184,22 @@ describe('chat through the host', () => {
     expect(long.answer.error?.message).toMatch(/The prompt is \d+ tokens long, but this model's context holds 256 tokens/);
   });
 
+  it('leaves out the oldest turns when a conversation outgrows the context, and says so', async () => {
+    const { host } = openHost(cleanups);
+    const modelId = await loadModel(host, llamaTiny);
+    const conv = await host.call('chat.create', { modelIds: [modelId], sampling: greedy });
+    const answers: AnswerInfo[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      const done = nextEvent(host, 'chat.done', (p) => p.conversationId === conv.id);
+      await host.call('chat.send', { conversationId: conv.id, content: `turn ${turn}: ${'llama '.repeat(80)}` });
+      answers.push((await done).message!.answer!);
+    }
+    expect(answers.map((a) => a.state)).toEqual(['done', 'done', 'done']);
+    expect(answers[0].droppedMessages).toBe(0);
+    expect(answers[2].droppedMessages).toBeGreaterThanOrEqual(2);
+    expect(answers[2].stats!.promptTokens).toBeLessThanOrEqual(256 - 16);
+  });
+
   it('shows a chat template that does not parse, or that refuses the conversation, as the answer\'s error', async () => {
     const { host, dir } = openHost(cleanups);
     const withTemplate = (name: string, template: string) => {
@@ -211,6 +227,26 @@ describe('chat through the host', () => {
     const ok = nextEvent(host, 'chat.done', (p) => p.conversationId === conv.id);
     await host.call('chat.send', { conversationId: conv.id, content: 'hello' });
     expect((await ok).message!.answer).toMatchObject({ state: 'done', mode: 'chat' });
+  });
+
+  it('cancels a load from the Jobs page or by unloading; a failed load can be dismissed and loaded again', async () => {
+    const { host } = openHost(cleanups);
+    const record = await host.call('models.add', { path: llamaTiny });
+    const first = await host.call('chat.load', { modelId: record.id });
+    await host.call('jobs.cancel', { id: first.jobId });
+    expect((await host.jobs.wait(first.jobId)).state).toBe('cancelled');
+    const [failed] = await host.call('chat.models', {});
+    expect(failed).toMatchObject({ state: 'failed', error: { code: 'cancelled' } });
+    expect(await host.call('chat.unload', { modelId: record.id })).toEqual({ modelId: record.id, unloaded: true });
+
+    const second = await host.call('chat.load', { modelId: record.id });
+    expect(await host.call('chat.unload', { modelId: record.id })).toEqual({ modelId: record.id, unloaded: true });
+    expect((await host.jobs.wait(second.jobId)).state).toBe('cancelled');
+    expect(await host.call('chat.models', {})).toEqual([]);
+
+    const third = await host.call('chat.load', { modelId: record.id });
+    expect((await host.jobs.wait(third.jobId)).state).toBe('succeeded');
+    expect((await host.call('chat.models', {}))[0].state).toBe('ready');
   });
 
   it('loads on the provider Settings asks for, or on the CPU with the reason when it cannot start', async () => {

@@ -8,6 +8,7 @@ import { chatContextLength, estimateChatMemory, parseBytes } from '../../../src/
 import { normalizeSampling, storedSampling } from '../../../src/native/host/chat/sampling-params';
 import { buildHistory } from '../../../src/native/host/chat/history';
 import { parsePromptIds } from '../../../src/native/cli/commands/generate';
+import { withoutOldestTurn } from '../../../src/native/host/chat/text-model';
 import type { Message } from '../../../src/native/data/conversations';
 
 // LLaMA-2-7B's shape: 32 layers, 4096 hidden, 32 heads (no GQA), 11008 MLP.
@@ -100,6 +101,16 @@ describe('conversation history', () => {
       { role: 'user', content: 'q3' },
     ]);
     expect(buildHistory('', messages, 'A').map((m) => m.content)).toEqual(['q1', 'a1 from A', 'q2', 'a2 from A', 'q3']);
+  });
+});
+
+describe('fitting a long conversation', () => {
+  it('drops the oldest turn but never the system prompt or the last user message', () => {
+    const m = (role: string, content: string) => ({ role, content });
+    const conv = [m('system', 's'), m('user', 'q1'), m('assistant', 'a1'), m('user', 'q2'), m('assistant', 'a2'), m('user', 'q3')];
+    expect(withoutOldestTurn(conv)?.map((x) => x.content)).toEqual(['s', 'q2', 'a2', 'q3']);
+    expect(withoutOldestTurn([m('system', 's'), m('user', 'q3')])).toBeNull();
+    expect(withoutOldestTurn([m('user', 'q1'), m('assistant', 'a1'), m('assistant', 'b1'), m('user', 'q2')])?.map((x) => x.content)).toEqual(['q2']);
   });
 });
 

@@ -93,6 +93,7 @@ ${commandsHelp}`,
             const answer = await model.run({ input: { kind: 'messages', messages }, sampling, isCancelled: () => stopAnswer, onText: out });
             out('\n');
             history.push({ role: 'assistant', content: answer.text });
+            if (answer.droppedMessages) ctx.warn(`(the ${answer.droppedMessages} oldest messages were left out to fit the context)`);
             if (answer.stopReason === 'cancelled') ctx.warn('(stopped)');
             if (answer.stopReason === 'context_full') ctx.warn('(the context is full: /reset to start again)');
             if (ctx.values.stats === true) ctx.warn(`[${statsLine(answer)}]`);

@@ -223,6 +223,7 @@ export class ChatService {
       seed: answer?.seed ?? null,
       stats: answer?.stats ?? null,
       error,
+      droppedMessages: answer?.droppedMessages ?? 0,
     };
     let message: ChatMessageInfo | null = null;
     if (a.messageId) {

@@ -60,6 +60,8 @@ export interface TextRequest {
 export interface TextAnswer extends GenerationResult {
   mode: 'chat' | 'completion' | null;
   note: string | null;
+  /** oldest messages left out so the conversation fits the context */
+  droppedMessages: number;
 }
 
 /** Streams nothing: generation from ids works without a tokenizer. */
@@ -135,7 +137,7 @@ export class TextModel {
 
   /** Runs one request to the end (or to a cancel). Errors are DeepenErrors written for the user. */
   async run(req: TextRequest): Promise<TextAnswer> {
-    const prompt = this.prompt(req.input);
+    const prompt = this.prompt(req.input, req.sampling.maxTokens);
     const controller = new AbortController();
     const cancelled = req.isCancelled ?? (() => false);
     const result = await generate(this.decoder, this.assets?.tokenizer ?? silentTokenizer, prompt.ids, {
@@ -152,17 +154,17 @@ export class TextModel {
         if (cancelled()) controller.abort();
       },
     });
-    return { ...result, mode: prompt.mode, note: prompt.note };
+    return { ...result, mode: prompt.mode, note: prompt.note, droppedMessages: prompt.dropped };
   }
 
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
 
-  private prompt(input: TextRequestInput): { ids: number[]; eosIds: number[]; mode: 'chat' | 'completion' | null; note: string | null } {
+  private prompt(input: TextRequestInput, maxTokens: number): { ids: number[]; eosIds: number[]; mode: 'chat' | 'completion' | null; note: string | null; dropped: number } {
     if (input.kind === 'ids') {
       const eosIds = this.assets ? this.assets.tokenizer.eosIds : this.configEosIds;
-      return { ids: input.ids, eosIds, mode: null, note: null };
+      return { ids: input.ids, eosIds, mode: null, note: null, dropped: 0 };
     }
     if (!this.assets) {
       throw new DeepenError(this.tokenizerError?.code ?? 'bad_file', this.tokenizerError?.message ?? `The model in ${this.model.dir} has no tokenizer.`, {
@@ -171,12 +173,33 @@ export class TextModel {
       });
     }
     if (input.kind === 'prompt') {
-      return { ids: this.assets.tokenizer.encode(input.text), eosIds: this.assets.tokenizer.eosIds, mode: 'completion', note: null };
+      return { ids: this.assets.tokenizer.encode(input.text), eosIds: this.assets.tokenizer.eosIds, mode: 'completion', note: null, dropped: 0 };
     }
     if (this.templateError) throw DeepenError.fromInfo(this.templateError);
-    const built = buildChatPrompt(this.assets, input.messages);
-    return { ids: built.ids, eosIds: built.eosIds, mode: built.mode, note: built.note ?? null };
+    // A long conversation loses its oldest turns rather than failing: the
+    // system prompt and the latest message always stay, and the answer keeps
+    // room for a quarter of the context (or its max tokens, if less).
+    const reserve = Math.max(1, Math.min(maxTokens, Math.floor(this.contextLength / 4)));
+    let messages = input.messages;
+    let dropped = 0;
+    for (;;) {
+      const built = buildChatPrompt(this.assets, messages);
+      const shorter = this.contextLength - built.ids.length < reserve ? withoutOldestTurn(messages) : null;
+      if (!shorter) return { ids: built.ids, eosIds: built.eosIds, mode: built.mode, note: built.note ?? null, dropped };
+      dropped += messages.length - shorter.length;
+      messages = shorter;
+    }
   }
+}
+
+/** The messages without the first user turn and its answers; null when only the last user message is left. */
+export function withoutOldestTurn<M extends { role: string }>(messages: readonly M[]): M[] | null {
+  const first = messages.findIndex((m) => m.role !== 'system');
+  if (first < 0) return null;
+  let end = first + 1;
+  while (end < messages.length && messages[end].role !== 'user') end++;
+  if (end >= messages.length) return null;
+  return [...messages.slice(0, first), ...messages.slice(end)];
 }
 
 export function toSamplingSettings(s: ChatSampling): SamplingSettings {

@@ -31,6 +31,7 @@ export interface WorkerAnswer {
   seed: number | null;
   mode: 'chat' | 'completion' | null;
   note: string | null;
+  droppedMessages: number;
   stats: {
     promptTokens: number;
     generatedTokens: number;

@@ -6,7 +6,7 @@
 //   pool → job: progress, log, loaded (result), failed (error)
 import { BroadcastChannel } from 'node:worker_threads';
 import { DeepenError, type ErrorInfo } from '../../../shared/errors';
-import type { JobContext } from './job-types';
+import { cancelledError, type JobContext } from './job-types';
 
 export interface ModelLoadJobInput {
   channel: string;
@@ -34,9 +34,12 @@ export async function runModelLoadJob(input: ModelLoadJobInput, ctx: JobContext)
         else if (m.t === 'loaded') resolve(m.result);
         else if (m.t === 'failed') reject(DeepenError.fromInfo(m.error));
       };
-      // Cancel arrives here as the job's shared flag; the pool stops the model worker and answers `failed`.
+      // Cancel arrives here as the job's shared flag: tell the pool to stop the model worker, and end now
+      // (the pool may have cancelled first, before this runner was listening).
       poll = setInterval(() => {
-        if (ctx.isCancelled()) channel.postMessage({ t: 'cancel' } satisfies LoadChannelMessage);
+        if (!ctx.isCancelled()) return;
+        channel.postMessage({ t: 'cancel' } satisfies LoadChannelMessage);
+        reject(cancelledError(`Loading ${input.name}`));
       }, 100);
       channel.postMessage({ t: 'begin' } satisfies LoadChannelMessage);
     });

@@ -96,6 +96,7 @@ async function answer(req: WorkerGenerateRequest): Promise<void> {
         seed: result.seed,
         mode: result.mode,
         note: result.note,
+        droppedMessages: result.droppedMessages,
         stats: {
           promptTokens: s.promptTokens,
           generatedTokens: s.generatedTokens,
@@ -121,6 +122,7 @@ function emptyAnswer(): WorkerAnswer {
     seed: null,
     mode: null,
     note: null,
+    droppedMessages: 0,
     stats: { promptTokens: 0, generatedTokens: 0, timeToFirstTokenMs: 0, prefillTokensPerSecond: 0, decodeTokensPerSecond: null, totalMs: 0 },
   };
 }

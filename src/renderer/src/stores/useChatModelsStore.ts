@@ -16,6 +16,9 @@ export const useChatModelsStore = defineStore('chatModels', () => {
   /** why the last Load of a model was refused (out of memory, folder gone…) */
   const loadErrors = ref<Record<string, string>>({});
   const precision = ref<LoadPrecision>('auto');
+  /** KV cache size to load with; null = the engine's default (the model's context, at most 2048) */
+  const contextLength = ref<number | null>(null);
+  const loadParams = (modelId: string) => ({ modelId, precision: precision.value, ...(contextLength.value ? { contextLength: contextLength.value } : {}) });
   const loaded = ref(false);
 
   const list = computed(() => Object.values(pool.value));
@@ -35,7 +38,7 @@ export const useChatModelsStore = defineStore('chatModels', () => {
 
   async function estimate(modelId: string): Promise<void> {
     try {
-      estimates.value[modelId] = await api.call('chat.estimate', { modelId, precision: precision.value });
+      estimates.value[modelId] = await api.call('chat.estimate', loadParams(modelId));
     } catch {
       // An estimate is a hint; Load reports the real problem.
       delete estimates.value[modelId];
@@ -45,7 +48,7 @@ export const useChatModelsStore = defineStore('chatModels', () => {
   async function load(modelId: string): Promise<boolean> {
     delete loadErrors.value[modelId];
     try {
-      const { model } = await api.call('chat.load', { modelId, precision: precision.value });
+      const { model } = await api.call('chat.load', loadParams(modelId));
       pool.value[modelId] = model;
       return true;
     } catch (err) {
@@ -67,5 +70,5 @@ export const useChatModelsStore = defineStore('chatModels', () => {
     else delete pool.value[modelId];
   });
 
-  return { pool, list, ready, usedBytes, estimates, loadErrors, precision, loaded, stateOf, refresh, estimate, load, unload };
+  return { pool, list, ready, usedBytes, estimates, loadErrors, precision, contextLength, loaded, stateOf, refresh, estimate, load, unload };
 });
