@@ -84,8 +84,7 @@ export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<Lo
     if (requested === 'cpu' || opts.fallbackToCpu === false || !(err instanceof DeepenError) || err.code !== 'provider_failed') throw err;
     // The graph and precision chosen for the GPU may not suit the CPU: load afresh for it.
     const reason = typeof err.details?.reason === 'string' ? err.details.reason : err.message;
-    const variant = opts.variant === 'plain' ? 'plain' : 'auto';
-    return loadOn(dir, 'cpu', { ...opts, precision: 'fp32', variant }, reason);
+    return loadOn(dir, 'cpu', { ...opts, precision: 'fp32' }, reason);
   }
 }
 
