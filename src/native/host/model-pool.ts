@@ -221,13 +221,10 @@ export class ModelPool {
   private estimateFor(record: ModelRecord, p: LoadParams, provider: ProviderName): LoadEstimate {
     const precision = p.precision === 'fp32' || p.precision === 'fp16' ? p.precision : provider === 'cpu' ? 'fp32' : 'fp16';
     const shape = record.summary;
-    // Weights of CPU models are mmapped: the OS counts them as reclaimable cache, so free memory does not show them.
+    // Loaded models already show in free memory (CPU sessions prepack their weights onto the heap);
+    // models still loading do not yet, so their estimates are set aside.
     let committed = 0;
-    for (const e of this.entries.values()) {
-      if (e.info.modelId === record.id) continue;
-      if (e.info.state === 'loading') committed += e.info.estimate.totalBytes;
-      else if (e.info.state === 'ready' && e.info.provider === 'cpu') committed += e.info.weightsBytes;
-    }
+    for (const e of this.entries.values()) if (e.info.modelId !== record.id && e.info.state === 'loading') committed += e.info.estimate.totalBytes;
     const free = Math.max(0, (this.opts.freeMemory ?? freeMemoryBytes)() - committed);
     return estimateChatMemory({
       modelId: record.id,
