@@ -6,9 +6,10 @@
 // group's last block after it. LLaMA2-7B: L=32, N=8, P=1 → 40 blocks, new at
 // 4, 9, 14, …, 39. When N does not divide L we spread the groups evenly
 // (sizes differ by at most one, the larger ones on top) instead of failing.
+import type { ExpandStrategy, ExpansionPlan, PlanInsertion, PlanLayer } from '../../shared/contract/models';
 import { DeepenError } from '../../shared/errors';
 
-export type ExpandStrategy = 'interleaved' | 'top' | 'bottom' | 'custom';
+export type { ExpandStrategy };
 export const expandStrategies: ExpandStrategy[] = ['interleaved', 'top', 'bottom', 'custom'];
 
 export interface PlanRequest {
@@ -23,41 +24,11 @@ export interface PlanRequest {
   insertions?: { after: number; source?: number }[];
 }
 
-export interface Insertion {
-  /** old block index the copy goes after; -1 = below block 0 */
-  after: number;
-  /** old block index whose weights it copies */
-  source: number;
-  /** its index in the expanded model */
-  newIndex: number;
-}
-
-export interface NewLayer {
-  index: number;
-  /** the old block whose weights it holds */
-  source: number;
-  /** true for inserted copies (trainable, o_proj/down_proj zeroed) */
-  isNew: boolean;
-}
-
-export interface ExpansionPlan {
-  strategy: ExpandStrategy;
-  baseLayers: number;
-  added: number;
-  newDepth: number;
-  /** in order of newIndex */
-  insertions: Insertion[];
-  /** every block of the expanded model, by new index */
-  layers: NewLayer[];
-  /** oldToNew[i] = new index of old block i */
-  oldToNew: number[];
-  newBlockIndices: number[];
-  /** interleaved: each group's old blocks [first, last] */
-  groups?: { first: number; last: number }[];
-  warnings: string[];
-  /** one line for people */
-  description: string;
-}
+// The plan's shape is part of the contract (the Expand page shows it and sends
+// its insertions back); the engine always rebuilds it from the insertions.
+export type Insertion = PlanInsertion;
+export type NewLayer = PlanLayer;
+export type { ExpansionPlan };
 
 const bottomWarning =
   'Blocks added at the bottom (below block 0) are "prefix stacking", which destroyed general ability in the LLaMA Pro ablation (Table 5: general average 29.36 vs 56+ for the other layouts). Prefer interleaved.';

@@ -5,46 +5,10 @@ import path from 'node:path';
 import type { Checkpoint } from './checkpoint';
 import { torchDtypeName, type Dtype } from './dtypes';
 import { parseBlockName } from './block-names';
-import type { ModelType } from './hf-config';
+import type { ModelSummary } from '../../shared/contract/models';
 
-export interface CheckpointSummary {
-  family: ModelType;
-  architectures: string[];
-  layers: number;
-  hiddenSize: number;
-  intermediateSize: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  vocabSize: number;
-  maxPositionEmbeddings: number;
-  tiedEmbeddings: boolean;
-  attentionBias: boolean;
-  qkNorm: boolean;
-  /** every parameter stored (tied embeddings counted once) */
-  paramsTotal: number;
-  /** parameters of one block (block 0; blocks of these families are all alike) */
-  paramsPerBlock: number;
-  /** parameters of each block, for the block diagram */
-  blockParams: number[];
-  embeddingParams: number;
-  /** 0 when tied to the embeddings */
-  lmHeadParams: number;
-  finalNormParams: number;
-  /** the dtype holding most bytes, as HF spells it ("bfloat16") */
-  dtype: string;
-  /** bytes of weights per dtype, e.g. { bfloat16: 8939264 } */
-  dtypeBytes: Record<string, number>;
-  /** bytes of tensor data */
-  weightsBytes: number;
-  /** bytes of every file in the folder */
-  sizeOnDisk: number;
-  shards: number;
-  tokenizer: boolean;
-  chatTemplate: boolean;
-  /** config.json layout: transformers 4.x or 5.x */
-  configLayout: '4.x' | '5.x';
-}
+/** The summary is part of the contract (the Models page and `deepen inspect` show it as is). */
+export type CheckpointSummary = ModelSummary;
 
 export async function summarizeCheckpoint(ckpt: Checkpoint): Promise<CheckpointSummary> {
   const c = ckpt.config;
