@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DeepenError, toErrorInfo, type ErrorInfo } from '../../../shared/errors';
 import type { ChatSampling } from '../../../shared/contract/chat';
 import { loadModel, type LoadedModel } from '../../model/load';
+import { contextLength as modelContextLength } from '../../model/rope';
 import type { Provider } from '../../onnx/runtime';
 import { generate, type Decoder as LoopDecoder, type GenerationResult, type GenerationTokenizer } from '../../generate/generator';
 import { readJsonObjectIfExists } from '../../generate/model-files';
@@ -115,7 +116,8 @@ export class TextModel {
       fallbackToCpu: true,
       onProgress: (f, m) => progress(0.02 + 0.98 * f, m),
     });
-    const contextLength = Math.min(opts.contextLength, model.config.maxPositionEmbeddings);
+    // Scaled RoPE (dynamic NTK, yarn, llama3) reaches past max_position_embeddings.
+    const contextLength = Math.min(opts.contextLength, modelContextLength(model.config));
     return new TextModel(model, assets, tokenizerError, templateError, contextLength, assets ? [] : await eosIdsFromConfig(dir));
   }
 
