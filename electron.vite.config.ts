@@ -1,9 +1,9 @@
 // Builds the desktop app's main process, preload and the renderer (which is
 // also what `deepen serve` serves in browser mode). The engine itself is
 // bundled separately by scripts/build-engine.mjs into out/native.
-import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
+import { rendererConfig } from './renderer.vite.config';
 
 export default defineConfig({
   main: {
@@ -24,14 +24,5 @@ export default defineConfig({
       },
     },
   },
-  renderer: {
-    root: resolve(__dirname, 'src/renderer'),
-    base: './',
-    resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
-    plugins: [vue()],
-    build: {
-      outDir: resolve(__dirname, 'out/renderer'),
-      rollupOptions: { input: resolve(__dirname, 'src/renderer/index.html') },
-    },
-  },
+  renderer: rendererConfig,
 });

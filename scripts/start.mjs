@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { electronBinary, root } from './lib/electron.mjs';
+import { electronBinary, electronVersion, root } from './lib/electron.mjs';
 
 const usage = `Usage: npm start [-- --serve] [--port N] [--no-open]
 
@@ -76,15 +76,27 @@ const steps = [
       if (r.status !== 0) throw new Error(`scripts/build-engine.mjs exited with code ${r.status}`);
     },
   },
-  {
-    what: 'the workbench (electron-vite)',
-    inputs: [at('src/main'), at('src/preload'), at('src/renderer'), at('electron.vite.config.ts'), ...shared],
-    outputs: [at('out/main/index.js'), at('out/preload/index.cjs'), at('out/renderer/index.html')],
-    run: async () => {
-      const { build } = await import('electron-vite');
-      await build({ root, logLevel: 'warn' });
-    },
-  },
+  electronVersion() !== null
+    ? {
+        what: 'the workbench (electron-vite)',
+        inputs: [at('src/main'), at('src/preload'), at('src/renderer'), at('electron.vite.config.ts'), at('renderer.vite.config.ts'), ...shared],
+        outputs: [at('out/main/index.js'), at('out/preload/index.cjs'), at('out/renderer/index.html')],
+        run: async () => {
+          const { build } = await import('electron-vite');
+          await build({ root, logLevel: 'warn' });
+        },
+      }
+    : {
+        // Without the electron package, electron-vite cannot build main/preload:
+        // build the renderer alone for browser mode.
+        what: 'the workbench UI (vite)',
+        inputs: [at('src/renderer'), at('renderer.vite.config.ts'), ...shared],
+        outputs: [at('out/renderer/index.html')],
+        run: async () => {
+          const { build } = await import('vite');
+          await build({ configFile: at('renderer.vite.config.ts'), logLevel: 'warn' });
+        },
+      },
 ];
 
 for (const step of steps) {

@@ -8,12 +8,18 @@ import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { electronVersion } from '../../../scripts/lib/electron.mjs';
 
 const root = path.resolve(__dirname, '../../..');
 let out: string;
 let configDir: string;
 
+// electron-vite reads the electron package's version to pick its targets.
+const hasElectron = electronVersion() !== null;
+if (!hasElectron) console.warn('NOTICE: skipping the electron-vite bundle checks: the electron package is not installed (its download failed).');
+
 beforeAll(async () => {
+  if (!hasElectron) return;
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'deepen-bundle-'));
   // The config file must sit inside the project so that its imports (vite
   // plugins) resolve from our node_modules.
@@ -33,13 +39,14 @@ export default {
 }, 120_000);
 
 afterAll(() => {
+  if (!hasElectron) return;
   fs.rmSync(out, { recursive: true, force: true });
   fs.rmSync(configDir, { recursive: true, force: true });
 });
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
-describe('electron-vite bundles', () => {
+describe.skipIf(!hasElectron)('electron-vite bundles', () => {
   it('builds a CommonJS preload that requires nothing but electron', () => {
     const code = fs.readFileSync(path.join(out, 'preload', 'index.cjs'), 'utf8');
     expect(code).not.toMatch(/^\s*import\s/m);
