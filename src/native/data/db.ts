@@ -49,8 +49,10 @@ export function schemaVersion(db: Db): number {
  */
 export function migrate(db: Db, file: string, migrations: Migration[]): void {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  // 1, 2, 3, … with no gap or repeat: user_version only rises, so a migration
+  // added into a gap later would be skipped on every existing database.
   sorted.forEach((m, i) => {
-    if (i > 0 && m.version === sorted[i - 1].version) throw new Error(`two migrations share version ${m.version}`);
+    if (m.version !== i + 1) throw new Error(`migrations must be numbered 1, 2, 3, … without gaps; found version ${m.version} at position ${i + 1} (${m.name})`);
   });
   const latest = sorted.length ? sorted[sorted.length - 1].version : 0;
   const current = schemaVersion(db);

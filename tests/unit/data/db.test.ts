@@ -52,6 +52,13 @@ describe('database', () => {
     raw.close();
   });
 
+  it('refuses migration lists with gaps or repeats (a migration slotted into a gap would never run)', () => {
+    const file = tmpFile();
+    const m = (version: number): Migration => ({ version, name: `m${version}`, up: 'SELECT 1;' });
+    expect(() => openDatabase(file, { migrations: [m(1), m(3)] })).toThrowError(/without gaps/);
+    expect(() => openDatabase(tmpFile(), { migrations: [m(1), m(1)] })).toThrowError(/without gaps/);
+  });
+
   it('says clearly when the file is not a database', () => {
     const file = tmpFile();
     fs.writeFileSync(file, 'this is not sqlite'.repeat(100));

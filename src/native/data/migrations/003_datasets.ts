@@ -24,8 +24,8 @@ import type { Migration } from './index';
 // - Datasets are created `importing` and turn `ready` when their import
 //   commits; an aborted or crashed import deletes its rows, so the database
 //   stays as it was. `deleting` hides a dataset while a job removes its rows.
-export const migration004: Migration = {
-  version: 4,
+export const migration003: Migration = {
+  version: 3,
   name: 'datasets: datasets, records, full-text search, token counts',
   up: `
     CREATE TABLE datasets (

@@ -4,8 +4,8 @@ import type { Migration } from './index';
 // summary (JSON, recomputable from the folder) and lineage: which model each
 // was expanded or trained from. A row never owns its files: removing it
 // leaves the folder alone unless the user asks otherwise.
-export const migration003: Migration = {
-  version: 3,
+export const migration002: Migration = {
+  version: 2,
   name: 'models: registry with summary and lineage',
   up: `
     CREATE TABLE models (

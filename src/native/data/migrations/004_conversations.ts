@@ -6,8 +6,8 @@ import type { Migration } from './index';
 // a model from the registry must not rewrite chat history. Message text is
 // indexed with FTS5 as an external-content table kept in step by triggers, so
 // the text is stored once.
-export const migration005: Migration = {
-  version: 5,
+export const migration004: Migration = {
+  version: 4,
   name: 'conversations: conversations, messages, full-text search',
   up: `
     CREATE TABLE conversations (
