@@ -1,3 +1,4 @@
+import type { ChatSampling } from '../../shared/contract/chat';
 import { DeepenError } from '../../shared/errors';
 
 // Choosing the next token, split as in transformers(.js): logits processors
@@ -8,20 +9,8 @@ import { DeepenError } from '../../shared/errors';
 // Sampling is deterministic for a given seed: same prompt, same settings, same
 // seed → same tokens.
 
-export interface SamplingSettings {
-  /** 0 means greedy decoding. */
-  temperature: number;
-  /** Keep the k most likely tokens; 0 turns it off. */
-  topK: number;
-  /** Keep the smallest set of most likely tokens whose probability reaches p; 1 turns it off. */
-  topP: number;
-  /** Drop tokens less likely than minP × the most likely one; 0 turns it off. */
-  minP: number;
-  /** >1 discourages tokens already in the context (prompt and output); 1 turns it off. */
-  repetitionPenalty: number;
-  /** null: a random seed is drawn and reported, so a good answer can be reproduced. */
-  seed: number | null;
-}
+/** What the sampler takes: the chat panel's settings without the answer's limits. */
+export type SamplingSettings = Pick<ChatSampling, 'temperature' | 'topK' | 'topP' | 'minP' | 'repetitionPenalty' | 'seed'>;
 
 export const greedySampling: SamplingSettings = { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: null };
 export const defaultSampling: SamplingSettings = { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.1, seed: null };

@@ -14,15 +14,15 @@ export type SamplingPresetName = 'precise' | 'balanced' | 'creative';
 export interface ChatSampling {
   /** the preset these values came from; 'custom' once a field was changed by hand */
   preset: SamplingPresetName | 'custom';
-  /** 0 = greedy */
+  /** 0 means greedy decoding */
   temperature: number;
-  /** 0 = off */
+  /** keep the k most likely tokens; 0 turns it off */
   topK: number;
-  /** 1 = off */
+  /** keep the smallest set of most likely tokens whose probability reaches p; 1 turns it off */
   topP: number;
-  /** 0 = off */
+  /** drop tokens less likely than minP × the most likely one; 0 turns it off */
   minP: number;
-  /** 1 = off */
+  /** >1 discourages tokens already in the context (prompt and output); 1 turns it off */
   repetitionPenalty: number;
   /** null = a fresh seed per answer (reported in the stats, so a good answer can be reproduced) */
   seed: number | null;

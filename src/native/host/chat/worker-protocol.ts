@@ -1,7 +1,7 @@
 // Messages between the model pool (engine thread) and a model worker (one
 // thread per loaded model). Plain data only: they cross postMessage.
 import type { ErrorInfo } from '../../../shared/errors';
-import type { ChatSampling } from '../../../shared/contract/chat';
+import type { ChatSampling, ChatStopReason, GenerationStatsInfo } from '../../../shared/contract/chat';
 import type { Provider } from '../../onnx/runtime';
 import type { TextModelFacts, TextRequestInput } from './text-model';
 
@@ -27,19 +27,12 @@ export interface WorkerAnswer {
   text: string;
   promptIds: number[];
   newIds: number[];
-  stopReason: 'eos' | 'stop_string' | 'max_tokens' | 'context_full' | 'cancelled';
+  stopReason: Exclude<ChatStopReason, 'error'>;
   seed: number | null;
   mode: 'chat' | 'completion' | null;
   note: string | null;
   droppedMessages: number;
-  stats: {
-    promptTokens: number;
-    generatedTokens: number;
-    timeToFirstTokenMs: number;
-    prefillTokensPerSecond: number;
-    decodeTokensPerSecond: number | null;
-    totalMs: number;
-  };
+  stats: GenerationStatsInfo;
 }
 
 export type HostToModel = { t: 'load'; options: WorkerLoadOptions } | ({ t: 'generate' } & WorkerGenerateRequest) | { t: 'dispose' };
