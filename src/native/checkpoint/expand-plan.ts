@@ -146,12 +146,12 @@ export function buildPlan(
  * from its insertions alone and checks it fits a model of `numLayers` blocks,
  * so the writer never trusts derived fields it did not compute.
  */
-export function normalizePlan(plan: ExpansionPlan, numLayers: number): ExpansionPlan {
+export function normalizePlan(plan: ExpansionPlan, numLayers: number, opts: { allowEmpty?: boolean } = {}): ExpansionPlan {
   if (!plan || !Array.isArray(plan.insertions)) throw badRequest('The expansion plan has no insertions.');
   if (plan.baseLayers !== numLayers) {
     throw badRequest(`The plan was made for a model with ${plan.baseLayers} blocks, but this model has ${numLayers}. Make the plan again for this model.`, { field: 'plan' });
   }
-  if (!plan.insertions.length) throw badRequest('The expansion plan adds no blocks.');
+  if (!plan.insertions.length && !opts.allowEmpty) throw badRequest('The expansion plan adds no blocks.');
   for (const ins of plan.insertions) {
     if (!Number.isSafeInteger(ins.after) || ins.after < -1 || ins.after >= numLayers || !Number.isSafeInteger(ins.source) || ins.source < 0 || ins.source >= numLayers) {
       throw badRequest(`The plan inserts a copy of block ${ins.source} after block ${ins.after}, outside the model's ${numLayers} blocks.`, { field: 'plan' });

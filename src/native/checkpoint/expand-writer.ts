@@ -35,6 +35,8 @@ export interface ExpandOptions {
   fs?: FsLayer;
   /** fsync every file before the final rename */
   sync?: boolean;
+  /** a plan that inserts nothing: a streaming re-shard copy (`deepen export --format safetensors`) */
+  allowEmptyPlan?: boolean;
 }
 
 /** One tensor of the output and where its bytes come from. */
@@ -89,7 +91,7 @@ export async function expandCheckpoint(source: string | Checkpoint, outDirArg: s
   let createdParent: string | undefined;
   let writer: SafetensorsWriter | null = null;
   try {
-    const plan = normalizePlan(planArg, ckpt.config.numLayers);
+    const plan = normalizePlan(planArg, ckpt.config.numLayers, { allowEmpty: opts.allowEmptyPlan });
     if (path.resolve(ckpt.dir) === outDir) throw new DeepenError('conflict', `The output folder is the base model's own folder (${outDir}). Choose a new folder.`, { outDir });
     if (await pathExists(outDir)) {
       throw new DeepenError('conflict', `The output folder ${outDir} already exists. Choose a new name, or remove it first.`, { outDir });

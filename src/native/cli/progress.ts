@@ -16,8 +16,9 @@ export async function followJob(host: EngineHost, jobId: string, opts: { quiet: 
   const off = host.onEvent((event, payload) => {
     if (event === 'job.updated' && (payload as JobSummary).id === jobId) draw(payload as JobSummary);
     if (event === 'job.log' && !opts.quiet && !opts.isTTY) {
-      const p = payload as { jobId: string; line: { text: string } };
-      if (p.jobId === jobId) process.stderr.write(`${p.line.text}\n`);
+      const p = payload as { jobId: string; line: { text: string; level: string } };
+      // the job's final error is what the command prints as its one-line message
+      if (p.jobId === jobId && p.line.level !== 'error') process.stderr.write(`${p.line.text}\n`);
     }
   });
   // Ctrl-C cancels the job cleanly instead of killing the process mid-write.

@@ -15,6 +15,7 @@ export const jobRunners: Record<string, Loader> = {
   'dataset-export': async () => (await import('./dataset-jobs')).runDatasetExportJob,
   'dataset-tokens': async () => (await import('./dataset-jobs')).runDatasetTokensJob,
   'model-load': async () => (await import('./model-load-job')).runModelLoadJob,
+  export: async () => (await import('./export-job')).runExportJob,
 };
 
 export function isJobKind(kind: string): boolean {
