@@ -82,6 +82,25 @@ describe('jobs', () => {
     await host.close();
   });
 
+  it('closing the engine stops running jobs and records them as cancelled', async () => {
+    const tmp = tempDataDir();
+    cleanups.push(tmp.cleanup);
+    const host = new EngineHost({ dataDir: tmp.dir });
+    const { jobId } = await host.call('engine.selftest', { providers: ['cpu'], benchmarkMs: 30_000 });
+    await new Promise<void>((resolve) => {
+      const off = host.onEvent((e, p) => {
+        if (e === 'job.updated' && (p as JobSummary).id === jobId && (p as JobSummary).state === 'running') {
+          off();
+          resolve();
+        }
+      });
+    });
+    await host.close();
+    const again = new EngineHost({ dataDir: tmp.dir });
+    expect((await again.call('jobs.get', { id: jobId })).state).toBe('cancelled');
+    await again.close();
+  });
+
   it('marks jobs left running by a dead process as interrupted on the next start', async () => {
     const tmp = tempDataDir();
     cleanups.push(tmp.cleanup);

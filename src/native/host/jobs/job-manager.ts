@@ -111,7 +111,11 @@ export class JobManager {
       return this.done.get(id);
     });
     await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 3000))]);
-    for (const run of this.running.values()) await run.worker.terminate();
+    // Whatever did not stop in time is recorded as cancelled now, while the
+    // database is still open, then stopped.
+    for (const [id, run] of [...this.running]) {
+      this.settle(id, run, 'cancelled', { error: { code: 'cancelled', message: 'Deepen shut down while this job was running.' } });
+    }
   }
 
   private pump(): void {
@@ -137,11 +141,11 @@ export class JobManager {
 
     worker.on('message', (m: WorkerToHost) => this.onWorkerMessage(id, run, m));
     worker.on('error', (err) => {
-      if (run.settled) return;
+      if (run.settled || !this.db.open) return;
       this.settle(id, run, 'failed', { error: toErrorInfo(err) });
     });
     worker.on('exit', (code) => {
-      if (run.settled) return;
+      if (run.settled || !this.db.open) return;
       if (run.cancelRequested) this.settle(id, run, 'cancelled', { error: { code: 'cancelled', message: 'The job was cancelled.' } });
       else
         this.settle(id, run, 'failed', {
@@ -151,6 +155,8 @@ export class JobManager {
   }
 
   private onWorkerMessage(id: string, run: Running, m: WorkerToHost): void {
+    // Messages already queued when the job settled (or the engine closed) arrive late: drop them.
+    if (run.settled || !this.db.open) return;
     switch (m.type) {
       case 'progress': {
         const now = Date.now();
