@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DeepenError } from '../../../src/shared/errors';
 import { ChatFormatter, loadChatFormatter, loadChatTemplateSource, type ChatMessage } from '../../../src/native/generate/chat-template';
 import { TextTokenizer } from '../../../src/native/generate/tokenizer';
-import { tokenizerDirs, tokenizerReference, type ReferenceChat } from './fixture-paths';
+import { tokenizerDirs, tokenizerReference, type ReferenceChat, tempModelDirs } from './fixture-paths';
 
 describe('reference chats (transformers apply_chat_template, add_generation_prompt=True)', () => {
   for (const name of ['llama3', 'qwen3'] as const) {
@@ -26,17 +24,7 @@ describe('reference chats (transformers apply_chat_template, add_generation_prom
 });
 
 describe('template sources and failures', () => {
-  let tmp: string;
-  beforeAll(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepen-chat-'));
-  });
-  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-  const modelDir = (name: string, files: Record<string, string>): string => {
-    const dir = path.join(tmp, name);
-    fs.mkdirSync(dir, { recursive: true });
-    for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
-    return dir;
-  };
+  const modelDir = tempModelDirs('deepen-chat-');
   const msgs: ChatMessage[] = [
     { role: 'system', content: 'Be brief.' },
     { role: 'user', content: 'The sky is' },

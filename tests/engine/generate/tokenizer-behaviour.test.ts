@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DeepenError } from '../../../src/shared/errors';
 import { TextTokenizer } from '../../../src/native/generate/tokenizer';
-import { tokenizerDirs } from './fixture-paths';
+import { tokenizerDirs, tempModelDirs } from './fixture-paths';
 
 const readJson = (file: string): Record<string, unknown> => JSON.parse(fs.readFileSync(file, 'utf8'));
 const llama2Json = readJson(path.join(tokenizerDirs.llama2, 'tokenizer.json'));
@@ -78,17 +77,7 @@ describe('special tokens and configs', () => {
 });
 
 describe('missing or broken tokenizer files', () => {
-  let tmp: string;
-  beforeAll(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deepen-tok-'));
-  });
-  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-  const modelDir = (name: string, files: Record<string, string>): string => {
-    const dir = path.join(tmp, name);
-    fs.mkdirSync(dir, { recursive: true });
-    for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
-    return dir;
-  };
+  const modelDir = tempModelDirs('deepen-tok-');
 
   it('no tokenizer.json: not_found, naming the file and what to do', async () => {
     const dir = modelDir('empty', { 'config.json': '{}' });

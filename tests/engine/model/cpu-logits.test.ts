@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadModel, type LoadedModel } from '../../../src/native/model/load';
 import type { Variant } from '../../../src/native/model/forward-graph';
-import { argmax, fixtureNames, fixturesDir, maxAbsDiff, readReference, tempCacheDir, type Reference } from './reference';
+import { fixtureNames, fixturesDir, greedyDecode, maxAbsDiff, readReference, tempCacheDir, type Reference } from './reference';
 
 const cacheDir = tempCacheDir('cpu-logits');
 afterAll(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
@@ -31,17 +31,7 @@ describe.each(fixtureNames)('%s on cpu', (name) => {
     });
 
     test('greedy decoding with the KV cache gives the reference ids', async () => {
-      const prompt = ref.inputIds[0].slice(0, 6);
-      const dec = model.createDecoder();
-      const out = [...prompt];
-      let logits = await dec.prefill(prompt);
-      for (let i = 0; i < 12; i++) {
-        const next = argmax(logits);
-        out.push(next);
-        if (i < 11) logits = await dec.step(next);
-      }
-      dec.dispose();
-      expect(out).toEqual(ref.greedyIds);
+      expect(await greedyDecode(model, ref.inputIds[0].slice(0, 6), 12)).toEqual(ref.greedyIds);
     });
   });
 });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSafetensorsFile, TensorFileReader } from '../../../src/native/checkpoint/safetensors-reader';
+import type { LoadedModel } from '../../../src/native/model/load';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const fixturesDir = path.resolve(repoRoot, '../shared/fixtures/hf');
@@ -73,6 +74,23 @@ export function argmax(x: Float32Array): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
   return best;
+}
+
+/** Greedy decoding through a model's KV-cache decoder: the prompt, then `newTokens` argmax ids. */
+export async function greedyDecode(model: LoadedModel, prompt: number[], newTokens: number): Promise<number[]> {
+  const dec = model.createDecoder();
+  try {
+    const out = [...prompt];
+    let logits = await dec.prefill(prompt);
+    for (let i = 0; i < newTokens; i++) {
+      const next = argmax(logits);
+      out.push(next);
+      if (i < newTokens - 1) logits = await dec.step(next);
+    }
+    return out;
+  } finally {
+    dec.dispose();
+  }
 }
 
 /** A cache folder private to one test file. */

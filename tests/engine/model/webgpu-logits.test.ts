@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadModel, type LoadedModel } from '../../../src/native/model/load';
 import type { Variant } from '../../../src/native/model/forward-graph';
 import type { WeightPrecision } from '../../../src/native/onnx/weights-file';
-import { argmax, fixtureNames, fixturesDir, maxAbsDiff, readReference, tempCacheDir, type Reference } from './reference';
+import { fixtureNames, fixturesDir, greedyDecode, maxAbsDiff, readReference, tempCacheDir, type Reference } from './reference';
 import { vulkanUnavailableReason } from './webgpu-env';
 
 const skipReason = vulkanUnavailableReason();
@@ -47,17 +47,7 @@ describe.skipIf(skipReason !== null).each(fixtureNames)('%s on webgpu', (name) =
     }, SLOW);
 
     test('greedy decoding with the KV cache on the device gives the reference ids', async () => {
-      const prompt = ref.inputIds[0].slice(0, 6);
-      const dec = model.createDecoder();
-      const out = [...prompt];
-      let logits = await dec.prefill(prompt);
-      for (let i = 0; i < 12; i++) {
-        const next = argmax(logits);
-        out.push(next);
-        if (i < 11) logits = await dec.step(next);
-      }
-      dec.dispose();
-      expect(out).toEqual(ref.greedyIds);
+      expect(await greedyDecode(model, ref.inputIds[0].slice(0, 6), 12)).toEqual(ref.greedyIds);
     }, SLOW);
   });
 });
