@@ -62,20 +62,10 @@ async function child(dbFile, file) {
   process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, records: report.records, skipped: report.skipped, duplicates: report.duplicates, maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
 }
 
-/** A small seeded PRNG so every run generates the same file. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes ~targetBytes of JSONL; returns the vocabulary (index 0 = most common word). */
-function generate(file, targetBytes) {
+async function generate(file, targetBytes) {
+  // the same seeded generator the batch shuffler uses, so every run writes the same file
+  const { prng } = await import(src('batches.ts'));
   const rand = prng(42);
   const letters = 'etaoinshrdlcumwfgypbvkjxqz';
   const vocab = [];
@@ -190,7 +180,7 @@ async function main() {
   try {
     process.stderr.write(`Generating ~${targetMb} MB of JSONL in ${dir}…\n`);
     let t = performance.now();
-    const { vocab, records } = generate(file, targetMb * MB);
+    const { vocab, records } = await generate(file, targetMb * MB);
     const bytes = fs.statSync(file).size;
     process.stderr.write(`  ${records.toLocaleString()} records, ${(bytes / MB).toFixed(0)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 

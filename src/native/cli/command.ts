@@ -46,6 +46,14 @@ export function intOption(values: OptionValues, name: string, fallback?: number)
   return n;
 }
 
+export function numberOption(values: OptionValues, name: string): number | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}".`);
+  return n;
+}
+
 /** A mistake in how the command was called: exit code 2 and a pointer to --help. */
 export class UsageError extends Error {}
 

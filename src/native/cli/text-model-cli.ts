@@ -16,7 +16,7 @@ import { normalizeSampling } from '../host/chat/sampling-params';
 import { TextModel } from '../host/chat/text-model';
 import { loadTextModelAssets } from '../generate/prompt';
 import { databaseFileIn, resolveDataDir } from '../host/paths';
-import { intOption, stringOption, UsageError, type CommandContext, type OptionSpec } from './command';
+import { intOption, numberOption, stringOption, UsageError, type CommandContext, type OptionSpec } from './command';
 
 const providers: ProviderName[] = ['cpu', 'webgpu', 'cuda', 'dml'];
 
@@ -52,25 +52,17 @@ export const samplingOptionsHelp = `  --preset NAME         ${Object.keys(sampli
   --max-new-tokens N    most tokens to write
   --stop TEXT           end the answer before TEXT (repeatable)`;
 
-function numberOption(ctx: CommandContext, name: string): number | undefined {
-  const v = stringOption(ctx.values, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}".`);
-  return n;
-}
-
 export function samplingFromOptions(ctx: CommandContext, defaults: Partial<ChatSampling> = {}): ChatSampling {
   const presetName = stringOption(ctx.values, 'preset');
   if (presetName !== undefined && !(presetName in samplingPresets)) throw new UsageError(`--preset must be one of ${Object.keys(samplingPresets).join(', ')}.`);
   const base = presetName ? presetSampling(presetName as SamplingPresetName) : { ...defaultChatSampling, ...defaults };
   const stop = ctx.values.stop;
   const patch: Partial<ChatSampling> = {
-    temperature: ctx.values.greedy === true ? 0 : numberOption(ctx, 'temperature'),
-    topK: numberOption(ctx, 'top-k'),
-    topP: numberOption(ctx, 'top-p'),
-    minP: numberOption(ctx, 'min-p'),
-    repetitionPenalty: ctx.values.greedy === true && numberOption(ctx, 'repetition-penalty') === undefined ? 1 : numberOption(ctx, 'repetition-penalty'),
+    temperature: ctx.values.greedy === true ? 0 : numberOption(ctx.values, 'temperature'),
+    topK: numberOption(ctx.values, 'top-k'),
+    topP: numberOption(ctx.values, 'top-p'),
+    minP: numberOption(ctx.values, 'min-p'),
+    repetitionPenalty: ctx.values.greedy === true && numberOption(ctx.values, 'repetition-penalty') === undefined ? 1 : numberOption(ctx.values, 'repetition-penalty'),
     seed: intOption(ctx.values, 'seed'),
     maxTokens: intOption(ctx.values, 'max-new-tokens'),
     stop: Array.isArray(stop) ? stop.map(String) : undefined,

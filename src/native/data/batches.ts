@@ -55,7 +55,7 @@ export interface TokenBatch {
 }
 
 /** mulberry32: a small seeded PRNG, so the same seed gives the same order on every machine. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { DatasetKind, DatasetSummary, FieldMapping, ImportFormat, ImportReport, OnError, RecordFilter, TextSplitMode } from '../../../shared/contract/datasets';
 import { DeepenError } from '../../../shared/errors';
 import type { EngineHost } from '../../host/host';
-import { stringOption, table, UsageError, type Command, type CommandContext } from '../command';
+import { numberOption, stringOption, table, UsageError, type Command, type CommandContext } from '../command';
 import { followJob } from '../progress';
 
 const kinds: DatasetKind[] = ['text', 'instruction', 'chat'];
@@ -16,14 +16,6 @@ function oneOf<T extends string>(ctx: CommandContext, name: string, allowed: rea
   const v = stringOption(ctx.values, name);
   if (v !== undefined && !allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${v}".`);
   return v as T | undefined;
-}
-
-function numberOption(ctx: CommandContext, name: string): number | undefined {
-  const v = stringOption(ctx.values, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}".`);
-  return n;
 }
 
 /** "--map instruction=q,output=a" → a field mapping; the kind comes from --kind or from the keys. */
@@ -68,8 +60,8 @@ function filterFromOptions(ctx: CommandContext): RecordFilter | undefined {
   if (q) f.query = q;
   const split = oneOf(ctx, 'split', ['train', 'eval'] as const);
   if (split) f.split = split;
-  const min = numberOption(ctx, 'min-chars');
-  const max = numberOption(ctx, 'max-chars');
+  const min = numberOption(ctx.values, 'min-chars');
+  const max = numberOption(ctx.values, 'max-chars');
   if (min !== undefined) f.minChars = min;
   if (max !== undefined) f.maxChars = max;
   return Object.keys(f).length ? f : undefined;
@@ -80,7 +72,7 @@ async function importCmd(ctx: CommandContext, file: string | undefined) {
   const name = stringOption(ctx.values, 'name') ?? path.basename(file).replace(/\.[^.]+$/, '');
   const kind = oneOf(ctx, 'kind', kinds);
   const map = stringOption(ctx.values, 'map');
-  const maxMb = numberOption(ctx, 'max-record-mb');
+  const maxMb = numberOption(ctx.values, 'max-record-mb');
   const ext = stringOption(ctx.values, 'ext');
   const started = await ctx.host().call('datasets.import', {
     path: file,
@@ -94,8 +86,8 @@ async function importCmd(ctx: CommandContext, file: string | undefined) {
     onError: (oneOf(ctx, 'on-error', ['skip', 'abort'] as const) ?? 'skip') as OnError,
     dedupe: !!ctx.values.dedupe,
     nearDedupe: !!ctx.values['near-dedupe'],
-    evalRatio: numberOption(ctx, 'eval-ratio'),
-    seed: numberOption(ctx, 'seed'),
+    evalRatio: numberOption(ctx.values, 'eval-ratio'),
+    seed: numberOption(ctx.values, 'seed'),
     maxRecordBytes: maxMb !== undefined ? Math.floor(maxMb * 1024 * 1024) : undefined,
   });
   const r = (await runJob(ctx, started.jobId)) as ImportReport;
@@ -116,7 +108,7 @@ async function importCmd(ctx: CommandContext, file: string | undefined) {
 async function statsCmd(ctx: CommandContext, nameOrId: string | undefined) {
   const host = ctx.host();
   const d = await findDataset(host, nameOrId);
-  const seqLen = numberOption(ctx, 'seq-len');
+  const seqLen = numberOption(ctx.values, 'seq-len');
   const tokenizerId = stringOption(ctx.values, 'tokenizer') ?? (await host.call('datasets.get', { id: d.id })).tokenizers[0]?.tokenizerId;
   const s = await host.call('datasets.stats', { datasetId: d.id, seqLen, tokenizerId });
   if (ctx.json) return ctx.printJson({ id: d.id, name: d.name, kind: d.kind, ...s });
@@ -211,9 +203,9 @@ Import options:
         return statsCmd(ctx, a);
       case 'split': {
         const d = await findDataset(host(), a);
-        const evalRatio = numberOption(ctx, 'eval-ratio');
+        const evalRatio = numberOption(ctx.values, 'eval-ratio');
         if (evalRatio === undefined) throw new UsageError('deepen data split needs --eval-ratio, e.g. 0.05.');
-        const r = await runJob(ctx, (await host().call('datasets.split', { datasetId: d.id, evalRatio, seed: numberOption(ctx, 'seed') })).jobId);
+        const r = await runJob(ctx, (await host().call('datasets.split', { datasetId: d.id, evalRatio, seed: numberOption(ctx.values, 'seed') })).jobId);
         return ctx.json ? ctx.printJson(r) : ctx.say(`Split "${d.name}": ${(r as { train: number }).train} train, ${(r as { eval: number }).eval} eval.`);
       }
       case 'export': {
