@@ -5,12 +5,17 @@ import fs from 'node:fs/promises';
 
 export interface WritableFile {
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** sets the file's length: cut it, or extend it with zeros (a hole, where the file system has them) */
+  truncate(length: number): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface FsLayer {
+  /** creates `file`, which must not exist */
   open(file: string): Promise<WritableFile>;
+  /** opens a file we just copied for rewriting in place (made writable first: a copy keeps a read-only mode) */
+  reopen(file: string): Promise<WritableFile>;
   writeFile(file: string, data: string | Buffer): Promise<void>;
   copyFile(from: string, to: string): Promise<void>;
   mkdir(dir: string): Promise<void>;
@@ -21,17 +26,16 @@ export interface FsLayer {
 }
 
 export const nodeFs: FsLayer = {
-  async open(file) {
-    // 'wx': never overwrite; we only ever write into our own fresh temp folder
-    const fh = await fs.open(file, 'wx');
-    return {
-      write: async (buffer, offset, length, position) => (await fh.write(buffer, offset, length, position)).bytesWritten,
-      sync: () => fh.datasync(),
-      close: () => fh.close(),
-    };
+  // 'wx': never overwrite; we only ever write into our own fresh temp folder
+  open: async (file) => writable(await fs.open(file, 'wx')),
+  async reopen(file) {
+    const { mode } = await fs.stat(file);
+    await fs.chmod(file, (mode & 0o777) | 0o600);
+    return writable(await fs.open(file, 'r+'));
   },
   writeFile: (file, data) => fs.writeFile(file, data, { flag: 'wx' }),
-  copyFile: (from, to) => fs.copyFile(from, to, fs.constants.COPYFILE_EXCL),
+  // FICLONE: a reflink (no bytes copied) where the file system can; otherwise the OS's own copy
+  copyFile: (from, to) => fs.copyFile(from, to, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE),
   mkdir: async (dir) => {
     await fs.mkdir(dir, { recursive: true });
   },
@@ -43,6 +47,15 @@ export const nodeFs: FsLayer = {
   },
 };
 
+function writable(fh: fs.FileHandle): WritableFile {
+  return {
+    write: async (buffer, offset, length, position) => (await fh.write(buffer, offset, length, position)).bytesWritten,
+    truncate: (length) => fh.truncate(length),
+    sync: () => fh.datasync(),
+    close: () => fh.close(),
+  };
+}
+
 /**
  * A layer that fails writes with ENOSPC once `limitBytes` have been written
  * in total: how tests simulate a disk filling up mid-expansion.
@@ -50,18 +63,23 @@ export const nodeFs: FsLayer = {
 export function diskFullAfter(limitBytes: number, base: FsLayer = nodeFs): FsLayer {
   let written = 0;
   const enospc = (file: string) => Object.assign(new Error(`ENOSPC: no space left on device, write '${file}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  const counted = (file: string, inner: WritableFile): WritableFile => ({
+    ...inner,
+    async write(buffer, offset, length, position) {
+      if (written + length > limitBytes) throw enospc(file);
+      written += length;
+      return inner.write(buffer, offset, length, position);
+    },
+  });
   return {
     ...base,
-    async open(file) {
-      const inner = await base.open(file);
-      return {
-        ...inner,
-        async write(buffer, offset, length, position) {
-          if (written + length > limitBytes) throw enospc(file);
-          written += length;
-          return inner.write(buffer, offset, length, position);
-        },
-      };
+    open: async (file) => counted(file, await base.open(file)),
+    reopen: async (file) => counted(file, await base.reopen(file)),
+    async copyFile(from, to) {
+      const { size } = await fs.stat(from);
+      if (written + size > limitBytes) throw enospc(to);
+      written += size;
+      return base.copyFile(from, to);
     },
     async writeFile(file, data) {
       const length = typeof data === 'string' ? Buffer.byteLength(data) : data.length;

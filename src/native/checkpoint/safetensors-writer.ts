@@ -26,6 +26,10 @@ export interface WriterOptions {
   fs?: FsLayer;
   /** fsync each file before closing it (slower; the expansion renames its folder only after success anyway) */
   sync?: boolean;
+  /** the name of shard `index` of `count` (default shardFileName); lets a caller number these shards after its own */
+  fileName?: (index: number, count: number) => string;
+  /** write model.safetensors.index.json when sharded (default true; off when the caller writes one index for more files) */
+  writeIndex?: boolean;
 }
 
 interface PlannedTensor {
@@ -58,8 +62,15 @@ export function shardFileName(index: number, count: number): string {
   return `model-${pad(index + 1)}-of-${pad(count)}.safetensors`;
 }
 
+/** `model.safetensors.index.json` as Hugging Face writes it: names in order, total data bytes. */
+export function indexJson(weightMap: Map<string, string>, totalSize: number): string {
+  const sorted: Record<string, string> = Object.create(null);
+  for (const name of [...weightMap.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) sorted[name] = weightMap.get(name)!;
+  return JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sorted }, null, 2) + '\n';
+}
+
 /** Assigns tensors (in the given order) to shards and builds each shard's header. */
-export function planShards(specs: TensorSpec[], opts: Pick<WriterOptions, 'maxShardBytes' | 'metadata'> = {}): ShardLayout[] {
+export function planShards(specs: TensorSpec[], opts: Pick<WriterOptions, 'maxShardBytes' | 'metadata' | 'fileName'> = {}): ShardLayout[] {
   const limit = opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
   if (!(limit > 0)) throw new DeepenError('bad_request', `maxShardBytes must be positive, got ${limit}.`);
   const seen = new Set<string>();
@@ -87,7 +98,7 @@ export function planShards(specs: TensorSpec[], opts: Pick<WriterOptions, 'maxSh
     let json = JSON.stringify(header);
     const bytes = Buffer.byteLength(json);
     json += ' '.repeat((8 - (bytes % 8)) % 8);
-    return { file: shardFileName(i, groups.length), header: Buffer.from(json), dataBytes: tensors.length ? tensors[tensors.length - 1].end : 0, tensors };
+    return { file: (opts.fileName ?? shardFileName)(i, groups.length), header: Buffer.from(json), dataBytes: tensors.length ? tensors[tensors.length - 1].end : 0, tensors };
   });
 }
 
@@ -158,6 +169,19 @@ export class SafetensorsWriter {
     this.bytesWritten += length;
   }
 
+  /**
+   * Leaves the next `length` bytes of the current tensor as zeros without
+   * writing them: the file is extended over them when its shard closes, so the
+   * file system keeps a hole (the new blocks' zeroed projections cost no I/O).
+   */
+  skip(length: number): void {
+    const cur = this.current;
+    if (!cur) throw new DeepenError('internal', 'skip() outside beginTensor()/endTensor().');
+    if (cur.done + length > cur.t.end - cur.t.begin) throw new DeepenError('internal', `Too many bytes for tensor "${cur.t.spec.name}".`, { tensor: cur.t.spec.name });
+    cur.done += length;
+    this.bytesWritten += length;
+  }
+
   async endTensor(): Promise<void> {
     const cur = this.current;
     if (!cur) throw new DeepenError('internal', 'endTensor() without beginTensor().');
@@ -187,14 +211,17 @@ export class SafetensorsWriter {
       await this.closeShard();
     }
     const files = this.shards.map((s) => s.file);
-    if (this.shards.length > 1) {
-      const weightMap: Record<string, string> = Object.create(null);
-      for (const t of [...this.order].sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))) weightMap[t.spec.name] = this.shards[t.shard].file;
-      const index = { metadata: { total_size: this.totalDataBytes }, weight_map: weightMap };
-      await this.wrapIo(INDEX_FILE, undefined, () => this.fs.writeFile(path.join(this.dir, INDEX_FILE), JSON.stringify(index, null, 2) + '\n'));
+    if (this.shards.length > 1 && this.opts.writeIndex !== false) {
+      const text = indexJson(this.weightMap(), this.totalDataBytes);
+      await this.wrapIo(INDEX_FILE, undefined, () => this.fs.writeFile(path.join(this.dir, INDEX_FILE), text));
       files.push(INDEX_FILE);
     }
     return files;
+  }
+
+  /** tensor name → the file that holds it */
+  weightMap(): Map<string, string> {
+    return new Map(this.order.map((t) => [t.spec.name, this.shards[t.shard].file]));
   }
 
   /** Closes any open file; the caller removes the folder. Never throws. */
@@ -219,6 +246,8 @@ export class SafetensorsWriter {
     const open = this.open;
     if (!open) return;
     const shard = this.shards[open.shard];
+    // the exact length: skipped zeros at the end of the data are a hole until here
+    await this.wrapIo(shard.file, undefined, () => open.file.truncate(8 + shard.header.length + shard.dataBytes));
     if (this.opts.sync) await this.wrapIo(shard.file, undefined, () => open.file.sync());
     this.open = null;
     await this.wrapIo(shard.file, undefined, () => open.file.close());

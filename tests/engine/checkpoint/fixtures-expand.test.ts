@@ -1,6 +1,8 @@
 // Expanding the three shared fixtures with the paper's interleaved strategy
 // must give exactly the tensor names and new block indices the LLaMA Pro
-// authors' script produced (fixtures.json), with every dtype kept.
+// authors' script produced (fixtures.json), with every dtype kept; in both
+// output layouts (packed: fresh shards in name order; verbatim: the base's
+// shards copied by the OS with their headers rewritten, new blocks apart).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,10 +16,11 @@ import { cleanup, fixtureCases, fixtureNames, fixturesDir, listDir, tempDir } fr
 const work = tempDir('fixtures-expand');
 afterAll(() => cleanup(work));
 
-describe.each(fixtureNames)('expanding %s (interleaved, as the paper)', (name) => {
+const layouts = ['packed', 'verbatim'] as const;
+describe.each(fixtureNames.flatMap((name) => layouts.map((layout) => [name, layout] as const)))('expanding %s (interleaved, as the paper; %s layout)', (name, layout) => {
   const c = fixtureCases()[name];
   const baseDir = path.join(fixturesDir, name);
-  const outDir = path.join(work, `${name}-pro`);
+  const outDir = path.join(work, `${name}-pro-${layout}`);
 
   it('plans the new block indices of fixtures.json', async () => {
     const added = c.expanded_layers - c.layers;
@@ -32,7 +35,7 @@ describe.each(fixtureNames)('expanding %s (interleaved, as the paper)', (name) =
     try {
       const plan = planExpansion(c.layers, { strategy: 'interleaved', add: c.expanded_layers - c.layers });
       const progress: number[] = [];
-      const result = await expandCheckpoint(base, outDir, plan, { onProgress: (done, total) => progress.push(done / total) });
+      const result = await expandCheckpoint(base, outDir, plan, { layout, onProgress: (done, total) => progress.push(done / total) });
       expect(progress.at(-1)).toBe(1);
       expect(listDir(work).filter((n) => n.includes('deepen-partial'))).toEqual([]);
 
@@ -80,13 +83,22 @@ describe.each(fixtureNames)('expanding %s (interleaved, as the paper)', (name) =
   });
 
   it('keeps the dtype in the file header (bf16 stays bf16) and the safetensors metadata', async () => {
-    const file = await readSafetensorsFile(path.join(outDir, 'model.safetensors'));
-    const dtypes = new Set(file.tensors.map((t) => t.dtype));
-    expect(dtypes).toEqual(new Set([c.dtype === 'torch.bfloat16' ? 'BF16' : 'F32']));
-    expect(file.metadata.format).toBe('pt');
-    expect(file.metadata.deepen_version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(file.metadata.deepen_new_blocks).toBe(c.new_layer_indices.join(','));
-    expect(file.headerLength % 8).toBe(0);
+    const shards = listDir(outDir).filter((f) => f.endsWith('.safetensors'));
+    if (layout === 'packed') expect(shards).toEqual(['model.safetensors']);
+    else expect(shards.length).toBeGreaterThan(1);
+    const files = await Promise.all(shards.map((f) => readSafetensorsFile(path.join(outDir, f))));
+    for (const file of files) {
+      expect(new Set(file.tensors.map((t) => t.dtype))).toEqual(new Set([c.dtype === 'torch.bfloat16' ? 'BF16' : 'F32']));
+      expect(file.metadata.format).toBe('pt');
+      expect(file.headerLength % 8).toBe(0);
+    }
+    // ours is in every packed shard; a verbatim shard carries it only where the header has room
+    const ours = files.filter((f) => f.metadata.deepen_version);
+    expect(ours.length).toBeGreaterThan(0);
+    for (const file of ours) {
+      expect(file.metadata.deepen_version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(file.metadata.deepen_new_blocks).toBe(c.new_layer_indices.join(','));
+    }
   });
 
   it('writes config.json (depth and per-layer lists), companions and deepen_expansion.json', () => {

@@ -16,16 +16,16 @@ const fixtures = JSON.parse(fs.readFileSync(path.join(fixturesDir, 'fixtures.jso
   cases: Record<string, { layers: number; expanded_layers: number; new_layer_indices: number[] }>;
 };
 
-describe.each(fixtureNames)('%s expanded', (name) => {
+describe.each(fixtureNames.flatMap((name) => (['packed', 'verbatim'] as const).map((layout) => [name, layout] as const)))('%s expanded (%s layout)', (name, layout) => {
   const spec = fixtures.cases[name];
   const baseDir = path.join(fixturesDir, name);
-  const outDir = path.join(work, `${name}-pro`);
+  const outDir = path.join(work, `${name}-pro-${layout}`);
   const cacheDir = path.join(work, 'cache');
 
   test('the expanded model computes the base function (and matches transformers)', async () => {
     const plan = planExpansion(spec.layers, { strategy: 'interleaved', add: spec.expanded_layers - spec.layers });
     expect(plan.newBlockIndices).toEqual(spec.new_layer_indices);
-    await expandCheckpoint(baseDir, outDir, plan);
+    await expandCheckpoint(baseDir, outDir, plan, { layout });
 
     const result = await functionPreservationCheck(baseDir, outDir, { cacheDir });
     console.log(`[${name}] function preservation: max |Δlogit| = ${result.maxAbsDiff.toExponential(3)}, argmax agreement ${result.argmaxAgreement}`);
