@@ -9,7 +9,7 @@ import type { Db } from '../../data/db';
 import * as jobsSql from '../../data/jobs';
 import { workerEntry } from '../worker-entry';
 import type { JobWorkerData, WorkerToHost } from './job-types';
-import { isJobKind } from './registry';
+import { isJobKind, jobLeftovers } from './registry';
 
 export interface JobEvents {
   updated(job: JobSummary): void;
@@ -128,7 +128,8 @@ export class JobManager {
   private launch(id: string): void {
     const job = jobsSql.getJob(this.db, id)!;
     const cancelBuffer = new SharedArrayBuffer(4);
-    const data: JobWorkerData = { jobId: id, kind: job.kind, input: this.inputs.get(id), dataDir: this.opts.dataDir, cancelFlag: cancelBuffer };
+    const input = this.inputs.get(id);
+    const data: JobWorkerData = { jobId: id, kind: job.kind, input, dataDir: this.opts.dataDir, cancelFlag: cancelBuffer };
     this.inputs.delete(id);
     const entry = workerEntry('job-worker', { ...data });
     const worker = new Worker(entry.url, { workerData: entry.workerData });
@@ -146,12 +147,24 @@ export class JobManager {
     });
     worker.on('exit', (code) => {
       if (run.settled || !this.db.open) return;
+      void this.removeLeftovers(id, job.kind, input);
       if (run.cancelRequested) this.settle(id, run, 'cancelled', { error: { code: 'cancelled', message: 'The job was cancelled.' } });
       else
         this.settle(id, run, 'failed', {
           error: { code: 'internal', message: `The job's worker stopped unexpectedly (exit code ${code}). See the job log; if it ran out of memory, try a smaller model or batch.` },
         });
     });
+  }
+
+  /** A worker that ended without settling could not clean up after itself: do it for it. */
+  private async removeLeftovers(id: string, kind: string, input: unknown): Promise<void> {
+    const clean = jobLeftovers[kind];
+    if (!clean) return;
+    const removed = await clean(input).catch((err: Error) => {
+      if (this.db.open) this.appendLog(id, 'warn', `Could not remove what the stopped job left: ${err.message}`);
+      return [] as string[];
+    });
+    if (removed.length && this.db.open) this.appendLog(id, 'info', `Removed what the stopped job left behind: ${removed.join(', ')}`);
   }
 
   private onWorkerMessage(id: string, run: Running, m: WorkerToHost): void {

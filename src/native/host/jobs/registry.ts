@@ -18,6 +18,17 @@ export const jobRunners: Record<string, Loader> = {
   export: async () => (await import('./export-job')).runExportJob,
 };
 
+/**
+ * What a job of this kind may leave on disk when its worker is stopped from
+ * outside (cancel grace period over) or crashes, before it could clean up
+ * itself. Runs in the engine after the worker is gone; returns what it removed.
+ */
+export const jobLeftovers: Record<string, (input: any) => Promise<string[]>> = {
+  expand: async (input: { outDir?: string }) => (input?.outDir ? (await import('../../checkpoint/expand-writer')).removePartialOutputs(input.outDir) : []),
+  export: async (input: { format?: string; out?: string }) =>
+    input?.format === 'safetensors' && input.out ? (await import('../../checkpoint/expand-writer')).removePartialOutputs(input.out) : [],
+};
+
 export function isJobKind(kind: string): boolean {
   return Object.prototype.hasOwnProperty.call(jobRunners, kind);
 }
