@@ -48,6 +48,8 @@ export interface ExpandOptions {
    * 'auto' (default): verbatim from VERBATIM_MIN_BYTES of weights up.
    */
   layout?: 'auto' | 'verbatim' | 'packed';
+  /** where 'auto' switches to verbatim (default VERBATIM_MIN_BYTES of weights) */
+  verbatimMinBytes?: number;
 }
 
 /** One tensor of the output and where its bytes come from. */
@@ -121,7 +123,7 @@ export async function expandCheckpoint(source: string | Checkpoint, outDirArg: s
     await io.mkdir(tempDir);
     const limit = opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
     const weightBytes = ckpt.files.reduce((s, f) => s + f.fileSize, 0);
-    const layout = opts.layout === 'packed' || opts.layout === 'verbatim' ? opts.layout : weightBytes >= VERBATIM_MIN_BYTES ? 'verbatim' : 'packed';
+    const layout = opts.layout === 'packed' || opts.layout === 'verbatim' ? opts.layout : weightBytes >= (opts.verbatimMinBytes ?? VERBATIM_MIN_BYTES) ? 'verbatim' : 'packed';
     const { deepen_version, deepen_new_blocks } = metadata;
     const verbatim = layout === 'verbatim' ? planVerbatimShards(ckpt, keptNames(ckpt, plan), { base: ckpt.metadata, extra: { deepen_version, deepen_new_blocks } }, limit) : [];
     const inPlace = new Set(verbatim.flatMap((v) => v.tensors.map((t) => t.name)));

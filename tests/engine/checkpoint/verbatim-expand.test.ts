@@ -139,6 +139,21 @@ describe('verbatim layout', () => {
     expect(fs.existsSync(outParent)).toBe(false);
   });
 
+  it("'auto' packs small models into one file and copies large ones verbatim", async () => {
+    const baseDir = await base({ maxShardBytes: 10_000_000 }); // one base file
+    const weights = fs.statSync(path.join(baseDir, 'model.safetensors')).size;
+    const plan = planExpansion(12, { strategy: 'interleaved', add: 2 });
+    const small = path.join(work, 'out-auto-small');
+    const large = path.join(work, 'out-auto-large');
+    await expandCheckpoint(baseDir, small, plan, { verbatimMinBytes: weights + 1 });
+    await expandCheckpoint(baseDir, large, plan, { verbatimMinBytes: weights });
+    expect(shards(small)).toEqual(['model.safetensors']);
+    expect(shards(large)).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
+    const kept = dataSection(path.join(large, 'model-00001-of-00002.safetensors'));
+    expect(dataSection(path.join(baseDir, 'model.safetensors')).subarray(0, kept.length).equals(kept)).toBe(true);
+    for (const out of [small, large]) expect((await verifyExpansion(baseDir, out)).ok).toBe(true);
+  });
+
   it('the temp folders of a stopped expansion are found and removed for it (and nothing else)', async () => {
     const parent = path.join(work, 'leftovers');
     for (const d of ['.pro.deepen-partial-123-abc', '.pro.deepen-partial-456-def', '.pro2.deepen-partial-1-a', 'pro-keep']) fs.mkdirSync(path.join(parent, d, 'x'), { recursive: true });
