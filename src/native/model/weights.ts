@@ -70,11 +70,7 @@ export function weightSpecs(ckpt: Checkpoint): WeightSpec[] {
       fill: async (out) => {
         let col = 0;
         for (const part of parts) {
-          const w = await read(part.source); // (rows, inDim)
-          for (let r = 0; r < part.rows; r++) {
-            const row = r * inDim;
-            for (let k = 0; k < inDim; k++) out[k * total + col + r] = w[row + k];
-          }
+          transposeInto(await read(part.source), part.rows, inDim, out, total, col); // (rows, inDim) → columns of (inDim, total)
           col += part.rows;
         }
       },
@@ -122,6 +118,27 @@ export function weightSpecs(ckpt: Checkpoint): WeightSpec[] {
     if (c.mlpBias) specs.push(copy(layerName(i, 'down_bias'), [H], `${b}mlp.down_proj.bias`));
   }
   return specs;
+}
+
+const TILE = 32;
+
+/**
+ * out[k·stride + col + r] = w[r·cols + k]: a (rows, cols) matrix written as
+ * columns col… of a (cols, stride) one. In 32×32 tiles, so both sides stay in
+ * the CPU caches: the row-by-row loop wrote one cache line per element and
+ * converted a 1.1B model at 35 MB/s.
+ */
+export function transposeInto(w: Float32Array, rows: number, cols: number, out: Float32Array, stride: number, col: number): void {
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let k0 = 0; k0 < cols; k0 += TILE) {
+      const k1 = Math.min(cols, k0 + TILE);
+      for (let k = k0; k < k1; k++) {
+        const o = k * stride + col;
+        for (let r = r0; r < r1; r++) out[o + r] = w[r * cols + k];
+      }
+    }
+  }
 }
 
 /** Tied when the config says so, or when there simply is no lm_head (some exporters drop it). */
