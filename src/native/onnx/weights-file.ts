@@ -84,6 +84,12 @@ export interface EnsureOptions {
   layoutVersion: string;
   specs: WeightSpec[];
   onProgress?: (done: number, total: number) => void;
+  /**
+   * fsync the weights file before it is published (default true: a cache that
+   * survived a power cut half-written would give wrong numbers). A throwaway
+   * cache skips it; for a 1.1B model that is ~20 s of waiting on the disk.
+   */
+  durable?: boolean;
 }
 
 /** The weights folder for a checkpoint + precision, built (atomically) only when missing. */
@@ -135,7 +141,7 @@ async function writeWeights(dir: string, keyText: string, opts: EnsureOptions): 
     }
     // A file ending in a hole still has the right size for the last tensor.
     await fh.truncate(offset);
-    await fh.sync();
+    if (opts.durable !== false) await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
     await fs.rm(tmp, { force: true });
@@ -204,10 +210,14 @@ export function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
       return out;
     }
     case 'BF16': {
+      // bf16 is the top half of an f32: widen 16-bit words (little-endian, as
+      // safetensors and every platform Deepen runs on store them).
       const n = bytes.byteLength / 2;
       const out = new Float32Array(n);
       const u32 = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u32[i] = (bytes[2 * i] | (bytes[2 * i + 1] << 8)) << 16;
+      const aligned = bytes.byteOffset % 2 === 0 ? bytes : Uint8Array.from(bytes);
+      const u16 = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
+      for (let i = 0; i < n; i++) u32[i] = u16[i] << 16;
       return out;
     }
     case 'F16': {

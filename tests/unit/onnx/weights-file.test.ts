@@ -63,4 +63,8 @@ test('converts bf16 and f16 checkpoint bytes to float32', () => {
   expect(Array.from(toFloat32(new Uint8Array([0x00, 0xc0, 0x00, 0x3c]), 'F16'))).toEqual([-2, 1]);
   expect(Array.from(toFloat32(new Uint8Array(new Float32Array([3.25]).buffer), 'F32'))).toEqual([3.25]);
   expect(() => toFloat32(new Uint8Array(8), 'I64')).toThrow(/F32, F16 and BF16/);
+  // bf16 bytes at an odd offset (a slice of a pooled buffer) convert the same
+  const odd = new Uint8Array([0, 0xc0, 0x3f, 0x80, 0xbf]).subarray(1);
+  expect(odd.byteOffset % 2).toBe(1);
+  expect(Array.from(toFloat32(odd, 'BF16'))).toEqual([1.5, -1]);
 });
