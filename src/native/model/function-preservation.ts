@@ -26,6 +26,8 @@ export interface PreservationOptions {
   ids?: number[][];
   provider?: Provider;
   cacheDir?: string;
+  /** cacheDir is removed after the check (see LoadOptions.throwawayCache) */
+  throwawayCache?: boolean;
   tolerance?: number;
 }
 
@@ -42,7 +44,8 @@ export function probeIds(vocab: number, rows = 2, length = 16, seed = 1234): num
 export async function functionPreservationCheck(baseDir: string, expandedDir: string, opts: PreservationOptions = {}): Promise<PreservationResult> {
   const started = performance.now();
   const provider = opts.provider ?? 'cpu';
-  const load = (dir: string) => loadModel(dir, { provider, precision: 'fp32', cacheDir: opts.cacheDir });
+  // One forward pass each: mapping the weights (no prepacking) starts a 1.1B model in 0.1 s instead of 25 s.
+  const load = (dir: string) => loadModel(dir, { provider, precision: 'fp32', cacheDir: opts.cacheDir, shareWeights: true, throwawayCache: opts.throwawayCache });
   // One model in memory at a time: the pair may not fit together.
   const run = async (dir: string, ids: (vocab: number) => number[][]) => {
     const model: LoadedModel = await load(dir);

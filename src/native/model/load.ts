@@ -37,6 +37,8 @@ export interface LoadOptions {
    * share (disables ORT's prepacking, which made 1B decode 3.5x faster); default false.
    */
   shareWeights?: boolean;
+  /** `cacheDir` is removed after this one use (a check): its weights file is not fsynced */
+  throwawayCache?: boolean;
   onProgress?: (fraction: number, message: string) => void;
 }
 
@@ -116,6 +118,7 @@ async function loadOn(dir: string, provider: Provider, opts: LoadOptions, fallba
       layoutVersion: WEIGHTS_LAYOUT_VERSION,
       specs: weightSpecs(ckpt),
       onProgress: (done, n) => progress((0.8 * done) / n, `Converting weights (${done}/${n})`),
+      durable: !opts.throwawayCache,
     });
     const dtype = precisionDtype(precision) as ComputeType;
     const graph = buildForwardGraph(config, (g) => addWeightInitializers(g, config, folder.manifest), { variant, dtype });

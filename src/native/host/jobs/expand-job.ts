@@ -81,7 +81,7 @@ async function checkPreservation(baseDir: string, outDir: string, paramsTotal: n
   const cacheDir = path.join(ctx.dataDir || os.tmpdir(), 'cache', `preservation-${ctx.jobId}`);
   try {
     const { functionPreservationCheck } = await import('../../model/function-preservation');
-    const r = await functionPreservationCheck(baseDir, outDir, { provider: 'cpu', cacheDir, tolerance: PRESERVATION_TOLERANCE });
+    const r = await functionPreservationCheck(baseDir, outDir, { provider: 'cpu', cacheDir, throwawayCache: true, tolerance: PRESERVATION_TOLERANCE });
     ctx.metric('max_abs_dlogit', r.maxAbsDiff);
     const figures = `max |Δlogit| = ${r.maxAbsDiff.toExponential(2)} over ${r.positions} positions (mean ${r.meanAbsDiff.toExponential(2)}, top token agrees at ${(r.argmaxAgreement * 100).toFixed(0)}%)`;
     return {
