@@ -3,7 +3,6 @@
 // by side under greedy sampling (equal answers, each with its own tokens/s),
 // a long answer stopped, a user turn edited and answered again, and a refusal
 // shown in the chat; then the same server answering the OpenAI endpoint.
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
@@ -33,8 +32,7 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await served?.stop();
-  if (served) fs.rmSync(served.home, { recursive: true, force: true });
+  await served?.dispose();
 });
 
 const option = (page: Page, name: string) => page.locator(`[data-testid=model-option]:has(.name:text-is("${name}"))`);

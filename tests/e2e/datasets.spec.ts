@@ -14,8 +14,7 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await served?.stop();
-  if (served) fs.rmSync(served.home, { recursive: true, force: true });
+  await served?.dispose();
 });
 
 test('import, browse, search, edit, split, delete by filter, export and delete a dataset', async ({ page }) => {

@@ -22,8 +22,7 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await served?.stop();
-  if (served) fs.rmSync(served.home, { recursive: true, force: true });
+  await served?.dispose();
 });
 
 test('add a folder, plan on the block diagram, expand, and open the result with its lineage', async ({ page }) => {

@@ -13,6 +13,8 @@ export interface Served {
   home: string;
   child: ChildProcess;
   stop(): Promise<void>;
+  /** stop, then remove the data folder (a spec's afterAll) */
+  dispose(): Promise<void>;
 }
 
 export async function startServe(home = fs.mkdtempSync(path.join(os.tmpdir(), 'deepen-e2e-'))): Promise<Served> {
@@ -33,16 +35,21 @@ export async function startServe(home = fs.mkdtempSync(path.join(os.tmpdir(), 'd
     child.on('exit', (code) => reject(new Error(`deepen serve exited with ${code}: ${err}`)));
   });
   const parsed = new URL(url);
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+  };
   return {
     url,
     origin: parsed.origin,
     token: parsed.searchParams.get('token')!,
     home,
     child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGINT');
-      await new Promise((r) => child.once('exit', r));
+    stop,
+    dispose: async () => {
+      await stop();
+      fs.rmSync(home, { recursive: true, force: true });
     },
   };
 }

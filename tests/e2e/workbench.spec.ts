@@ -14,8 +14,7 @@ test.beforeAll(async () => {
   served = await startServe();
 });
 test.afterAll(async () => {
-  await served?.stop();
-  if (served) fs.rmSync(served.home, { recursive: true, force: true });
+  await served?.dispose();
 });
 
 test('a wrong or missing token is refused with a message saying what to open', async ({ page }) => {
@@ -94,7 +93,6 @@ test('a closed engine is shown as such, not as a frozen page', async ({ page }) 
     await expect(page.getByTestId('connection-error')).toContainText(/not reachable/i);
     await shot(page, 'engine-closed');
   } finally {
-    await own.stop();
-    fs.rmSync(own.home, { recursive: true, force: true });
+    await own.dispose();
   }
 });
