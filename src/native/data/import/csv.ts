@@ -72,6 +72,15 @@ export async function readCsvFile(file: string, label: string, opts: CsvOptions,
     tooLong = false;
     malformed = null;
   };
+  /** A delimiter or line feed outside quotes: the field ends, and at a line feed the record too. */
+  const endFieldAt = (c: number) => {
+    endField();
+    if (c === LF) {
+      endRecord();
+      recordLine = ++line;
+    }
+    state = State.FieldStart;
+  };
   const emitRecord = (raw: Buffer[], at: number) => {
     if (tooLong) return sink.problem(at, `the row is longer than the ${mb(opts.maxRecordBytes)} limit for one record: it was not read`, label);
     if (malformed) return sink.problem(at, malformed, label);
@@ -120,13 +129,8 @@ export async function readCsvFile(file: string, label: string, opts: CsvOptions,
             if (c === QUOTE) {
               state = State.Quoted;
               seg = i + 1;
-            } else if (c === delim) {
-              endField();
-              seg = i + 1;
-            } else if (c === LF) {
-              endField();
-              endRecord();
-              recordLine = ++line;
+            } else if (c === delim || c === LF) {
+              endFieldAt(c);
               seg = i + 1;
             } else {
               state = State.Unquoted;
@@ -138,12 +142,7 @@ export async function readCsvFile(file: string, label: string, opts: CsvOptions,
               // CRLF: the CR belongs to the line end, not the field
               append(chunk, seg, c === LF && i > seg && chunk[i - 1] === CR ? i - 1 : i);
               if (c === LF && i === seg && fieldLen && field[fieldLen - 1] === CR) fieldLen--;
-              endField();
-              if (c === LF) {
-                endRecord();
-                recordLine = ++line;
-              }
-              state = State.FieldStart;
+              endFieldAt(c);
               seg = i + 1;
             }
             break;
@@ -159,12 +158,7 @@ export async function readCsvFile(file: string, label: string, opts: CsvOptions,
               state = State.Quoted;
               seg = i + 1;
             } else if (c === delim || c === LF) {
-              endField();
-              if (c === LF) {
-                endRecord();
-                recordLine = ++line;
-              }
-              state = State.FieldStart;
+              endFieldAt(c);
               seg = i + 1;
             } else if (c !== CR) {
               malformed ??= `unexpected text after the closing quote of field ${fields.length + 1} (a quote inside a quoted field must be doubled: "")`;
