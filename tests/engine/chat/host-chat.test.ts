@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { presetSampling, type AnswerInfo, type ChatMessageInfo, type PoolModel } from '../../../src/shared/contract/chat';
-import type { DeepenError } from '../../../src/shared/errors';
 import { llamaTiny, loadModel, nextEvent, openHost, qwenNoTokenizer } from './helpers';
+import { rejectionOf } from '../../expect-error';
 
 let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -18,14 +18,6 @@ afterEach(async () => {
   delete process.env.DEEPEN_MEMORY_LIMIT;
 });
 
-async function rejection(p: Promise<unknown>): Promise<DeepenError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as DeepenError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const greedy = { ...presetSampling('precise'), repetitionPenalty: 1, maxTokens: 16 };
 
@@ -97,7 +89,7 @@ describe('chat through the host', () => {
     const unloaded = await host.call('chat.unload', { modelId: record.id });
     expect(unloaded.unloaded).toBe(true);
     expect(await host.call('chat.models', {})).toEqual([]);
-    const notLoaded = await rejection(host.call('chat.send', { conversationId: conv.id, content: 'hello?' }));
+    const notLoaded = await rejectionOf(host.call('chat.send', { conversationId: conv.id, content: 'hello?' }));
     expect(notLoaded.code).toBe('bad_request');
     expect(notLoaded.message).toMatch(/llama-tiny is not loaded\. Load it in the model picker/);
   });
@@ -270,7 +262,7 @@ describe('chat through the host', () => {
     const estimate = await host.call('chat.estimate', { modelId: record.id });
     expect(estimate.fits).toBe(false);
     expect(estimate.freeBytes).toBeLessThanOrEqual(64e6);
-    const err = await rejection(host.call('chat.load', { modelId: record.id }));
+    const err = await rejectionOf(host.call('chat.load', { modelId: record.id }));
     expect(err.code).toBe('out_of_memory');
     expect(err.message).toMatch(/llama-tiny needs about [\d.]+ MiB \(weights [\d.]+ MiB in fp32 \+ KV cache [\d.]+ MiB for 256 tokens \+ working memory [\d.]+ MiB\), but only 6\d MiB is free/);
     expect(err.message).toMatch(/Load it in fp16/);

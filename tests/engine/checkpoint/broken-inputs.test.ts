@@ -10,6 +10,7 @@ import { planExpansion } from '../../../src/native/checkpoint/expand-plan';
 import { expandCheckpoint } from '../../../src/native/checkpoint/expand-writer';
 import { diskFullAfter, nodeFs } from '../../../src/native/checkpoint/fs-layer';
 import { cleanup, listDir, tempDir, writeRawSafetensors, writeSyntheticCheckpoint } from './helpers';
+import { rejectionOf } from '../../expect-error';
 
 const work = tempDir('broken');
 afterAll(() => cleanup(work));
@@ -23,22 +24,13 @@ beforeEach(() => {
   fs.mkdirSync(outParent, { recursive: true });
 });
 
-async function caught(p: Promise<unknown>): Promise<DeepenError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err, String(err)).toBeInstanceOf(DeepenError);
-    return err as DeepenError;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Opening and expanding both fail with `code`, the message mentions each of `mentions`, no output is left. */
 async function expectBroken(code: ErrorCode, mentions: string[]): Promise<DeepenError> {
-  const err = await caught(openCheckpoint(baseDir));
+  const err = await rejectionOf(openCheckpoint(baseDir));
   expect(err.code, err.message).toBe(code);
   for (const m of mentions) expect(err.message).toContain(m);
-  const err2 = await caught(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'interleaved', add: 2 })));
+  const err2 = await rejectionOf(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'interleaved', add: 2 })));
   expect(err2.message).toBe(err.message);
   expect(listDir(outParent)).toEqual([]);
   return err;
@@ -210,7 +202,7 @@ describe('output problems', () => {
     const out = path.join(outParent, 'pro');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'keep.txt'), 'mine');
-    const err = await caught(expandCheckpoint(baseDir, out, planExpansion(4, { strategy: 'interleaved', add: 2 })));
+    const err = await rejectionOf(expandCheckpoint(baseDir, out, planExpansion(4, { strategy: 'interleaved', add: 2 })));
     expect(err.code).toBe('conflict');
     expect(err.message).toContain(out);
     expect(listDir(outParent)).toEqual(['pro']);
@@ -220,7 +212,7 @@ describe('output problems', () => {
   it('a disk that fills up mid-write: out_of_disk naming file and tensor, nothing left', async () => {
     await writeSyntheticCheckpoint(baseDir, { layers: 8, hidden: 64, intermediate: 128, vocab: 64 });
     const out = path.join(outParent, 'pro');
-    const err = await caught(
+    const err = await rejectionOf(
       expandCheckpoint(baseDir, out, planExpansion(8, { strategy: 'interleaved', add: 2 }), { fs: diskFullAfter(100_000), chunkBytes: 8192 }),
     );
     expect(err.code).toBe('out_of_disk');
@@ -234,7 +226,7 @@ describe('output problems', () => {
     await writeSyntheticCheckpoint(baseDir);
     const enospc = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     const fsLayer = { ...nodeFs, copyFile: async () => Promise.reject(enospc) };
-    const err = await caught(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'top', add: 1 }), { fs: fsLayer }));
+    const err = await rejectionOf(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'top', add: 1 }), { fs: fsLayer }));
     expect(err.code).toBe('out_of_disk');
     expect(err.message).toContain('tokenizer.json');
     expect(listDir(outParent)).toEqual([]);
@@ -244,7 +236,7 @@ describe('output problems', () => {
     await writeSyntheticCheckpoint(baseDir);
     let opened = 0;
     const fsLayer = { ...nodeFs, freeBytes: async () => 1000, open: async (f: string) => (opened++, nodeFs.open(f)) };
-    const err = await caught(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'interleaved', add: 2 }), { fs: fsLayer }));
+    const err = await rejectionOf(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'interleaved', add: 2 }), { fs: fsLayer }));
     expect(err.code).toBe('out_of_disk');
     expect(err.message).toMatch(/needs [\d.]+ GiB but .* has 0\.00 GiB free/);
     expect(opened).toBe(0);
@@ -254,7 +246,7 @@ describe('output problems', () => {
   it('a failed rename removes the temp folder', async () => {
     await writeSyntheticCheckpoint(baseDir);
     const fsLayer = { ...nodeFs, rename: async () => Promise.reject(Object.assign(new Error('EXDEV: cross-device link'), { code: 'EXDEV' })) };
-    const err = await caught(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'interleaved', add: 2 }), { fs: fsLayer }));
+    const err = await rejectionOf(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(4, { strategy: 'interleaved', add: 2 }), { fs: fsLayer }));
     expect(err.code).toBe('internal');
     expect(listDir(outParent)).toEqual([]);
   });
@@ -263,7 +255,7 @@ describe('output problems', () => {
     await writeSyntheticCheckpoint(baseDir, { layers: 8, hidden: 64, intermediate: 128, vocab: 64 });
     let calls = 0;
     const out = path.join(outParent, 'new', 'deeper', 'pro');
-    const err = await caught(
+    const err = await rejectionOf(
       expandCheckpoint(baseDir, out, planExpansion(8, { strategy: 'interleaved', add: 4 }), { chunkBytes: 4096, isCancelled: () => ++calls > 20 }),
     );
     expect(err.code).toBe('cancelled');
@@ -272,13 +264,13 @@ describe('output problems', () => {
 
   it('writing into the base folder itself is refused', async () => {
     await writeSyntheticCheckpoint(baseDir);
-    const err = await caught(expandCheckpoint(baseDir, baseDir, planExpansion(4, { strategy: 'interleaved', add: 2 })));
+    const err = await rejectionOf(expandCheckpoint(baseDir, baseDir, planExpansion(4, { strategy: 'interleaved', add: 2 })));
     expect(err.code).toBe('conflict');
   });
 
   it('a plan made for another depth is refused', async () => {
     await writeSyntheticCheckpoint(baseDir);
-    const err = await caught(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(8, { strategy: 'interleaved', add: 2 })));
+    const err = await rejectionOf(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(8, { strategy: 'interleaved', add: 2 })));
     expect(err.code).toBe('bad_request');
     expect(err.message).toContain('8 blocks');
     expect(listDir(outParent)).toEqual([]);

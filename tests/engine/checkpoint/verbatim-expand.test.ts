@@ -7,7 +7,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DeepenError } from '../../../src/shared/errors';
 import { openCheckpoint } from '../../../src/native/checkpoint/checkpoint';
 import { buildPlan, planExpansion } from '../../../src/native/checkpoint/expand-plan';
 import { planVerbatimShards } from '../../../src/native/checkpoint/expand-verbatim';
@@ -16,6 +15,7 @@ import { expandCheckpoint, removePartialOutputs } from '../../../src/native/chec
 import { diskFullAfter } from '../../../src/native/checkpoint/fs-layer';
 import { readSafetensorsFile, type SafetensorsFile, type TensorInfo } from '../../../src/native/checkpoint/safetensors-reader';
 import { cleanup, listDir, tempDir, writeSyntheticCheckpoint } from './helpers';
+import { rejectionOf } from '../../expect-error';
 
 const work = tempDir('verbatim');
 afterAll(() => cleanup(work));
@@ -35,15 +35,6 @@ const dataSection = (file: string) => {
   return bytes.subarray(8 + Number(bytes.readBigUInt64LE(0)));
 };
 
-async function caught(p: Promise<unknown>): Promise<DeepenError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DeepenError);
-    return err as DeepenError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('verbatim layout', () => {
   it('copies every base shard in place, moves what no longer fits to the new-block shard, and leaves the base untouched', async () => {
@@ -122,7 +113,7 @@ describe('verbatim layout', () => {
   it('a disk that fills during the OS copy: out_of_disk naming the shard, nothing left', async () => {
     const baseDir = await base();
     const outParent = path.join(work, 'full');
-    const err = await caught(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(12, { strategy: 'interleaved', add: 4 }), { layout: 'verbatim', fs: diskFullAfter(60_000) }));
+    const err = await rejectionOf(expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(12, { strategy: 'interleaved', add: 4 }), { layout: 'verbatim', fs: diskFullAfter(60_000) }));
     expect(err.code).toBe('out_of_disk');
     expect(err.message).toMatch(/model-\d{5}-of-\d{5}\.safetensors/);
     expect(fs.existsSync(outParent)).toBe(false);
@@ -132,7 +123,7 @@ describe('verbatim layout', () => {
     const baseDir = await base();
     const outParent = path.join(work, 'cancel');
     let calls = 0;
-    const err = await caught(
+    const err = await rejectionOf(
       expandCheckpoint(baseDir, path.join(outParent, 'pro'), planExpansion(12, { strategy: 'interleaved', add: 4 }), { layout: 'verbatim', isCancelled: () => ++calls > 3 }),
     );
     expect(err.code).toBe('cancelled');

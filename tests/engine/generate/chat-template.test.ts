@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeepenError } from '../../../src/shared/errors';
 import { ChatFormatter, loadChatFormatter, loadChatTemplateSource, type ChatMessage } from '../../../src/native/generate/chat-template';
 import { TextTokenizer } from '../../../src/native/generate/tokenizer';
 import { tokenizerDirs, tokenizerReference, type ReferenceChat, tempModelDirs } from './fixture-paths';
+import { thrownBy } from '../../expect-error';
 
 describe('reference chats (transformers apply_chat_template, add_generation_prompt=True)', () => {
   for (const name of ['llama3', 'qwen3'] as const) {
@@ -32,15 +32,6 @@ describe('template sources and failures', () => {
     { role: 'user', content: ' Grass is' },
   ];
   const render = (f: ChatFormatter, m: ChatMessage[] = msgs) => f.render(m);
-  const errorOf = (fn: () => unknown): DeepenError => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(DeepenError);
-      return err as DeepenError;
-    }
-    throw new Error('expected a DeepenError');
-  };
 
   it('a model without a template chats in plain completion mode, with a note naming the folder', async () => {
     const f = await loadChatFormatter(tokenizerDirs.llama2, {});
@@ -67,17 +58,17 @@ describe('template sources and failures', () => {
   it('a template that does not parse: bad_file naming the file and the parse error', async () => {
     const dir = modelDir('unparsable', { 'tokenizer_config.json': JSON.stringify({ chat_template: '{% for m in messages %}{{ m.content }' }) });
     const f = await loadChatFormatter(dir, {});
-    const err = errorOf(() => f.check());
+    const err = thrownBy(() => f.check());
     expect(err.code).toBe('bad_file');
     expect(err.message).toContain(path.join(dir, 'tokenizer_config.json'));
     expect(err.message).toMatch(/could not be parsed/);
     expect(err.details?.templateError).toEqual(expect.any(String));
-    expect(errorOf(() => render(f)).code).toBe('bad_file');
+    expect(thrownBy(() => render(f)).code).toBe('bad_file');
   });
 
   it('a template that fails while rendering: bad_file with the template error', async () => {
     const dir = modelDir('runtime', { 'tokenizer_config.json': JSON.stringify({ chat_template: '{{ messages[0].content | no_such_filter }}' }) });
-    const err = errorOf(() => render(new ChatFormatter(dir, { text: '{{ messages[0].content | no_such_filter }}', file: path.join(dir, 'tokenizer_config.json') }, {})));
+    const err = thrownBy(() => render(new ChatFormatter(dir, { text: '{{ messages[0].content | no_such_filter }}', file: path.join(dir, 'tokenizer_config.json') }, {})));
     expect(err.code).toBe('bad_file');
     expect(err.message).toMatch(/failed to render/);
     expect(err.message).toContain('no_such_filter');
@@ -87,7 +78,7 @@ describe('template sources and failures', () => {
   it("the template's raise_exception becomes a bad_request saying what it refused", () => {
     const tpl = "{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}ok";
     const f = new ChatFormatter('/models/gemma', { text: tpl, file: '/models/gemma/tokenizer_config.json' }, {});
-    const err = errorOf(() => render(f));
+    const err = thrownBy(() => render(f));
     expect(err.code).toBe('bad_request');
     expect(err.message).toContain('System role not supported');
     expect(err.message).toContain('/models/gemma');

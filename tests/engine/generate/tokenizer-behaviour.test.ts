@@ -1,23 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DeepenError } from '../../../src/shared/errors';
 import { TextTokenizer } from '../../../src/native/generate/tokenizer';
 import { tokenizerDirs, tempModelDirs } from './fixture-paths';
+import { rejectionOf } from '../../expect-error';
 
 const readJson = (file: string): Record<string, unknown> => JSON.parse(fs.readFileSync(file, 'utf8'));
 const llama2Json = readJson(path.join(tokenizerDirs.llama2, 'tokenizer.json'));
 const llama2Config = readJson(path.join(tokenizerDirs.llama2, 'tokenizer_config.json'));
 
-async function errorOf(p: Promise<unknown>): Promise<DeepenError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DeepenError);
-    return err as DeepenError;
-  }
-  throw new Error('expected a DeepenError');
-}
 
 describe('special tokens and configs', () => {
   let llama2: TextTokenizer;
@@ -81,7 +72,7 @@ describe('missing or broken tokenizer files', () => {
 
   it('no tokenizer.json: not_found, naming the file and what to do', async () => {
     const dir = modelDir('empty', { 'config.json': '{}' });
-    const err = await errorOf(TextTokenizer.fromDir(dir));
+    const err = await rejectionOf(TextTokenizer.fromDir(dir));
     expect(err.code).toBe('not_found');
     expect(err.message).toContain(path.join(dir, 'tokenizer.json'));
     expect(err.message).toMatch(/copy it from the model's Hugging Face repository/);
@@ -90,27 +81,27 @@ describe('missing or broken tokenizer files', () => {
   it('truncated tokenizer.json: bad_file, naming the file', async () => {
     const text = fs.readFileSync(path.join(tokenizerDirs.llama2, 'tokenizer.json'), 'utf8');
     const dir = modelDir('truncated', { 'tokenizer.json': text.slice(0, 5000) });
-    const err = await errorOf(TextTokenizer.fromDir(dir));
+    const err = await rejectionOf(TextTokenizer.fromDir(dir));
     expect(err.code).toBe('bad_file');
     expect(err.message).toContain(path.join(dir, 'tokenizer.json'));
     expect(err.message).toMatch(/not valid JSON/);
   });
 
   it('valid JSON that is no tokenizer, or an unknown component: a clear error', async () => {
-    const noModel = await errorOf(TextTokenizer.fromDir(modelDir('nomodel', { 'tokenizer.json': '{"version":"1.0"}' })));
+    const noModel = await rejectionOf(TextTokenizer.fromDir(modelDir('nomodel', { 'tokenizer.json': '{"version":"1.0"}' })));
     expect(noModel.code).toBe('bad_file');
     expect(noModel.message).toMatch(/no tokenizer model/);
     const strange = { ...llama2Json, normalizer: { type: 'Telepathy' } };
-    const unknown = await errorOf(TextTokenizer.fromDir(modelDir('unknown', { 'tokenizer.json': JSON.stringify(strange) })));
+    const unknown = await rejectionOf(TextTokenizer.fromDir(modelDir('unknown', { 'tokenizer.json': JSON.stringify(strange) })));
     expect(unknown.code).toBe('unsupported');
     expect(unknown.message).toContain('Telepathy');
-    const array = await errorOf(TextTokenizer.fromDir(modelDir('array', { 'tokenizer.json': '[1,2]' })));
+    const array = await rejectionOf(TextTokenizer.fromDir(modelDir('array', { 'tokenizer.json': '[1,2]' })));
     expect(array.code).toBe('bad_file');
   });
 
   it('a broken tokenizer_config.json is reported, a missing one is fine', async () => {
     const tokText = fs.readFileSync(path.join(tokenizerDirs.llama2, 'tokenizer.json'), 'utf8');
-    const broken = await errorOf(TextTokenizer.fromDir(modelDir('badconfig', { 'tokenizer.json': tokText, 'tokenizer_config.json': '{"bos_token": ' })));
+    const broken = await rejectionOf(TextTokenizer.fromDir(modelDir('badconfig', { 'tokenizer.json': tokText, 'tokenizer_config.json': '{"bos_token": ' })));
     expect(broken.code).toBe('bad_file');
     expect(broken.message).toContain('tokenizer_config.json');
     const tok = await TextTokenizer.fromDir(modelDir('noconfig', { 'tokenizer.json': tokText }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeepenError } from '../../../src/shared/errors';
 import { normalizePlan, planExpansion, type ExpansionPlan } from '../../../src/native/checkpoint/expand-plan';
+import { thrownBy } from '../../expect-error';
 
 /** Invariants every plan must satisfy, whatever the strategy. */
 function checkInvariants(plan: ExpansionPlan) {
@@ -86,14 +86,9 @@ describe('planExpansion', () => {
 
   it('refuses impossible requests with bad_request', () => {
     const bad = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        expect(err).toBeInstanceOf(DeepenError);
-        expect((err as DeepenError).code).toBe('bad_request');
-        return (err as DeepenError).message;
-      }
-      throw new Error('expected a failure');
+      const err = thrownBy(fn);
+      expect(err.code).toBe('bad_request');
+      return err.message;
     };
     expect(bad(() => planExpansion(4, { strategy: 'interleaved', add: 0 }))).toContain('add');
     expect(bad(() => planExpansion(4, { strategy: 'interleaved', add: 8 }))).toContain('copiesPerGroup');

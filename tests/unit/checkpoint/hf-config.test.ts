@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeepenError } from '../../../src/shared/errors';
 import { parseHfConfig } from '../../../src/native/checkpoint/hf-config';
+import { thrownBy } from '../../expect-error';
 
 const base = {
   model_type: 'llama',
@@ -11,15 +12,7 @@ const base = {
   num_attention_heads: 32,
 };
 
-function fails(json: unknown): DeepenError {
-  try {
-    parseHfConfig(json, '/m/config.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(DeepenError);
-    return err as DeepenError;
-  }
-  throw new Error('expected a failure');
-}
+const fails = (json: unknown): DeepenError => thrownBy(() => parseHfConfig(json, '/m/config.json'));
 
 describe('parseHfConfig', () => {
   it('Llama 2 in the 4.x layout, with defaults filled', () => {

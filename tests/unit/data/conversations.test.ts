@@ -15,8 +15,8 @@ import {
   updateConversation,
   updateMessage,
 } from '../../../src/native/data/conversations';
-import { DeepenError } from '../../../src/shared/errors';
 import { tempDataDir } from '../host/helpers';
+import { thrownBy } from '../../expect-error';
 
 let db: Db;
 let cleanup: () => void;
@@ -30,15 +30,7 @@ afterEach(() => {
   cleanup();
 });
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DeepenError);
-    return (err as DeepenError).code;
-  }
-  throw new Error('expected a DeepenError');
-};
+const codeOf = (fn: () => unknown): string => thrownBy(fn).code;
 
 describe('conversations', () => {
   it('creates, lists most recent first, renames, updates settings and deletes', () => {

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineHost } from '../../../src/native/host/host';
 import type { ExpandJobOutcome } from '../../../src/shared/contract/models';
-import { DeepenError } from '../../../src/shared/errors';
 import { tempDataDir } from './helpers';
+import { rejectionOf } from '../../expect-error';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtures = path.resolve(root, '../shared/fixtures/hf');
@@ -28,14 +28,6 @@ function openHost() {
   return { host, dir: tmp.dir };
 }
 
-async function rejection(p: Promise<unknown>): Promise<DeepenError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as DeepenError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A copy of a fixture whose config.json is changed by `edit`. */
 function editedCopy(dir: string, name: string, edit: (c: Record<string, unknown>) => void): string {
@@ -58,10 +50,10 @@ describe('models handlers', () => {
     expect(m.summary.blockParams).toHaveLength(8);
     expect(m.summary.paramsTotal).toBe(m.summary.embeddingParams + m.summary.lmHeadParams + m.summary.finalNormParams + 8 * m.summary.paramsPerBlock);
 
-    expect((await rejection(host.call('models.add', { path: llamaTiny }))).code).toBe('conflict');
+    expect((await rejectionOf(host.call('models.add', { path: llamaTiny }))).code).toBe('conflict');
     expect(await host.call('models.list', {})).toHaveLength(1);
     expect((await host.call('models.rename', { id: m.id, name: ' tiny ' })).name).toBe('tiny');
-    expect((await rejection(host.call('models.rename', { id: m.id, name: '  ' }))).code).toBe('bad_request');
+    expect((await rejectionOf(host.call('models.rename', { id: m.id, name: '  ' }))).code).toBe('bad_request');
 
     expect(await host.call('models.remove', { id: m.id })).toEqual({ id: m.id, filesDeleted: false });
     expect(fs.existsSync(path.join(llamaTiny, 'model.safetensors'))).toBe(true);
@@ -79,24 +71,24 @@ describe('models handlers', () => {
 
   it('refuses bad folders with messages that say what to do', async () => {
     const { host, dir } = openHost();
-    const missing = await rejection(host.call('models.add', { path: path.join(dir, 'nope') }));
+    const missing = await rejectionOf(host.call('models.add', { path: path.join(dir, 'nope') }));
     expect(missing.code).toBe('not_found');
     expect(missing.message).toMatch(/is not a folder/);
 
     fs.mkdirSync(path.join(dir, 'empty'));
-    const empty = await rejection(host.call('models.add', { path: path.join(dir, 'empty') }));
+    const empty = await rejectionOf(host.call('models.add', { path: path.join(dir, 'empty') }));
     expect(empty.code).toBe('not_found');
     expect(empty.message).toMatch(/no config\.json/);
 
     const gpt2 = editedCopy(dir, 'gpt2', (c) => (c.model_type = 'gpt2'));
-    const unsupported = await rejection(host.call('models.add', { path: gpt2 }));
+    const unsupported = await rejectionOf(host.call('models.add', { path: gpt2 }));
     expect(unsupported.code).toBe('unsupported');
     expect(unsupported.message).toMatch(/llama, mistral, qwen2, qwen3/);
 
     const wrongDepth = editedCopy(dir, 'deep', (c) => (c.num_hidden_layers = 9));
-    expect((await rejection(host.call('models.add', { path: wrongDepth }))).code).toBe('bad_file');
+    expect((await rejectionOf(host.call('models.add', { path: wrongDepth }))).code).toBe('bad_file');
 
-    expect((await rejection(host.call('models.add', { path: ' ' }))).code).toBe('bad_request');
+    expect((await rejectionOf(host.call('models.add', { path: ' ' }))).code).toBe('bad_request');
     expect(await host.call('models.list', {})).toEqual([]);
   });
 
@@ -132,8 +124,8 @@ describe('models handlers', () => {
     const custom = await host.call('models.plan', { modelId: m.id, strategy: 'custom', insertions: [{ after: 2, source: 1 }] });
     expect(custom.plan.insertions).toEqual([{ after: 2, source: 1, newIndex: 3 }]);
 
-    expect((await rejection(host.call('models.plan', { modelId: m.id, strategy: 'interleaved', add: 20 }))).code).toBe('bad_request');
-    expect((await rejection(host.call('models.plan', { modelId: 'nope', strategy: 'top', add: 1 }))).code).toBe('not_found');
+    expect((await rejectionOf(host.call('models.plan', { modelId: m.id, strategy: 'interleaved', add: 20 }))).code).toBe('bad_request');
+    expect((await rejectionOf(host.call('models.plan', { modelId: 'nope', strategy: 'top', add: 1 }))).code).toBe('not_found');
   });
 
   it('expands in a job and registers the result with lineage and the checks', async () => {
@@ -166,7 +158,7 @@ describe('models handlers', () => {
     expect(child.preservation).toEqual(outcome.preservation);
 
     // The same output folder again is refused before any job starts.
-    const again = await rejection(host.call('models.expand', { modelId: base.id, plan, outDir: outcome.outDir }));
+    const again = await rejectionOf(host.call('models.expand', { modelId: base.id, plan, outDir: outcome.outDir }));
     expect(again.code).toBe('conflict');
     expect(again.message).toMatch(/already exists/);
 
@@ -185,11 +177,11 @@ describe('models handlers', () => {
     fs.cpSync(llamaTiny, copy, { recursive: true });
     const m = await host.call('models.add', { path: copy });
     const { plan } = await host.call('models.plan', { modelId: m.id, strategy: 'top', add: 1 });
-    const wrong = await rejection(host.call('models.expand', { modelId: m.id, plan: { ...plan, baseLayers: 12 } }));
+    const wrong = await rejectionOf(host.call('models.expand', { modelId: m.id, plan: { ...plan, baseLayers: 12 } }));
     expect(wrong.code).toBe('bad_request');
     fs.rmSync(copy, { recursive: true });
     expect((await host.call('models.get', { id: m.id })).present).toBe(false);
-    const gone = await rejection(host.call('models.expand', { modelId: m.id, plan }));
+    const gone = await rejectionOf(host.call('models.expand', { modelId: m.id, plan }));
     expect(gone.code).toBe('not_found');
     expect(gone.message).toMatch(/gone/);
   });
