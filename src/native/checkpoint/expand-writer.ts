@@ -58,6 +58,8 @@ export interface OutputTensor extends TensorSpec {
   source: string;
   /** write zeros instead of the source bytes */
   zero: boolean;
+  /** part of an inserted block (a copy); otherwise the base tensor itself, perhaps renamed */
+  newBlock: boolean;
   length: number;
 }
 
@@ -80,15 +82,15 @@ export function compareTensorNames(a: string, b: string): number {
 /** The output's tensors: non-block tensors unchanged, then every block of the plan renumbered. */
 export function outputTensors(ckpt: Checkpoint, plan: ExpansionPlan): OutputTensor[] {
   const out: OutputTensor[] = [];
-  const add = (name: string, source: string, zero: boolean) => {
+  const add = (name: string, source: string, newBlock: boolean, zero: boolean) => {
     const t = ckpt.tensors.get(source)!;
-    out.push({ name, dtype: t.dtype, shape: t.shape, source, zero, length: t.length });
+    out.push({ name, dtype: t.dtype, shape: t.shape, source, zero, newBlock, length: t.length });
   };
-  for (const name of ckpt.blocks.other) add(name, name, false);
+  for (const name of ckpt.blocks.other) add(name, name, false, false);
   const { prefix, blocks } = ckpt.blocks;
   for (const layer of plan.layers) {
     for (const suffix of blocks[layer.source]) {
-      add(blockTensorName(prefix, layer.index, suffix), blockTensorName(prefix, layer.source, suffix), layer.isNew && isZeroedSuffix(suffix));
+      add(blockTensorName(prefix, layer.index, suffix), blockTensorName(prefix, layer.source, suffix), layer.isNew, layer.isNew && isZeroedSuffix(suffix));
     }
   }
   return out.sort((a, b) => compareTensorNames(a.name, b.name));
@@ -116,7 +118,8 @@ export async function expandCheckpoint(source: string | Checkpoint, outDirArg: s
 
     const tensors = outputTensors(ckpt, plan);
     const zeroed = tensors.filter((t) => t.zero).map((t) => t.name);
-    const metadata = { ...ckpt.metadata, deepen_version: toolVersion, deepen_new_blocks: plan.newBlockIndices.join(',') };
+    const ours = { deepen_version: toolVersion, deepen_new_blocks: plan.newBlockIndices.join(',') };
+    const metadata = { ...ckpt.metadata, ...ours };
     const companions = await Promise.all(ckpt.companionFiles.map(async (f) => ({ f, size: (await fs.stat(path.join(ckpt.dir, f))).size })));
 
     tempDir = path.join(parent, `${partialPrefix(outDir)}${process.pid}-${Date.now().toString(36)}`);
@@ -124,14 +127,14 @@ export async function expandCheckpoint(source: string | Checkpoint, outDirArg: s
     const limit = opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
     const weightBytes = ckpt.files.reduce((s, f) => s + f.fileSize, 0);
     const layout = opts.layout === 'packed' || opts.layout === 'verbatim' ? opts.layout : weightBytes >= (opts.verbatimMinBytes ?? VERBATIM_MIN_BYTES) ? 'verbatim' : 'packed';
-    const { deepen_version, deepen_new_blocks } = metadata;
-    const verbatim = layout === 'verbatim' ? planVerbatimShards(ckpt, keptNames(ckpt, plan), { base: ckpt.metadata, extra: { deepen_version, deepen_new_blocks } }, limit) : [];
+    const kept = new Map(tensors.filter((t) => !t.newBlock).map((t) => [t.source, t.name]));
+    const verbatim = layout === 'verbatim' ? planVerbatimShards(ckpt, (name) => kept.get(name), { base: ckpt.metadata, extra: ours }, limit) : [];
     const inPlace = new Set(verbatim.flatMap((v) => v.tensors.map((t) => t.name)));
     const rest = tensors.filter((t) => !inPlace.has(t.name));
     const V = verbatim.length;
     if (rest.length || !V) {
       // numbered after the verbatim shards; one index for all is written below
-      writer = SafetensorsWriter.create(tempDir, rest, { maxShardBytes: limit, metadata, fs: io, sync: opts.sync, fileName: (i, n) => shardFileName(V + i, V + n), writeIndex: V === 0 });
+      writer = SafetensorsWriter.create(tempDir, rest, { maxShardBytes: limit, metadata, fs: io, sync: opts.sync, fileName: (i, n) => shardFileName(V + i, V + n), writeIndex: false });
     }
     const shardCount = V + (writer?.shards.length ?? 0);
 
@@ -153,38 +156,28 @@ export async function expandCheckpoint(source: string | Checkpoint, outDirArg: s
     const progress = { done: 0, total: tensors.reduce((s, t) => s + t.length, 0) };
     let failure: { error: unknown } | null = null;
     const sub: ExpandOptions = { ...opts, isCancelled: () => failure !== null || !!opts.isCancelled?.() };
-    const verbatimFiles = verbatim.map((_, i) => shardFileName(i, shardCount));
-    const weightMap = new Map<string, string>();
+    const files = verbatim.map((_, i) => shardFileName(i, shardCount));
+    const weightMap = new Map(verbatim.flatMap((v, i) => v.tensors.map((t) => [t.name, files[i]] as const)));
     let nextShard = 0;
     const copyShards = async () => {
       while (nextShard < verbatim.length) {
         const i = nextShard++;
-        const v = verbatim[i];
-        await copyVerbatim(v, path.join(tempDir!, verbatimFiles[i]), io, sub);
-        for (const t of v.tensors) weightMap.set(t.name, verbatimFiles[i]);
-        progress.done += v.dataBytes;
-        opts.onProgress?.(progress.done, progress.total, v.tensors[v.tensors.length - 1].name);
+        await copyVerbatim(verbatim[i], path.join(tempDir!, files[i]), io, sub);
+        progress.done += verbatim[i].dataBytes;
+        opts.onProgress?.(progress.done, progress.total, verbatim[i].tensors.at(-1)!.name);
       }
-      return [] as string[];
     };
     const writeRest = async (w: SafetensorsWriter) => {
       await copyTensors(ckpt, w, rest, sub, progress);
-      const written = await w.finish();
-      for (const [name, file] of w.weightMap()) weightMap.set(name, file);
-      return written;
+      await w.finish();
     };
-    const results = await Promise.all(
-      [...Array.from({ length: PARALLEL_SHARD_COPIES }, copyShards), writer ? writeRest(writer) : []].map((p) =>
-        Promise.resolve(p).catch((error: unknown) => {
-          failure ??= { error };
-          return [] as string[];
-        }),
-      ),
-    );
+    const tasks = [...Array.from({ length: PARALLEL_SHARD_COPIES }, copyShards), ...(writer ? [writeRest(writer)] : [])];
+    await Promise.all(tasks.map((t) => t.catch((error: unknown) => void (failure ??= { error }))));
     if (failure) throw (failure as { error: unknown }).error;
+    for (const shard of writer?.shards ?? []) files.push(shard.file);
+    for (const [name, file] of writer?.weightMap() ?? []) weightMap.set(name, file);
     writer = null;
-    const files = [...verbatimFiles, ...results.flat()];
-    if (V && shardCount > 1) {
+    if (shardCount > 1) {
       await io.writeFile(path.join(tempDir, INDEX_FILE), indexJson(weightMap, progress.total)).catch(ioError(INDEX_FILE));
       files.push(INDEX_FILE);
     }
@@ -237,17 +230,6 @@ export async function removePartialOutputs(outDir: string): Promise<string[]> {
     if (await fs.rm(p, { recursive: true, force: true }).then(() => true, () => false)) removed.push(p);
   }
   return removed;
-}
-
-/** Base tensor → its name in the output, for the blocks that stay (renumbered) and everything outside the blocks. */
-function keptNames(ckpt: Checkpoint, plan: ExpansionPlan): (source: string) => string | undefined {
-  const names = new Map<string, string>(ckpt.blocks.other.map((n) => [n, n]));
-  const { prefix, blocks } = ckpt.blocks;
-  for (const layer of plan.layers) {
-    if (layer.isNew) continue;
-    for (const suffix of blocks[layer.source]) names.set(blockTensorName(prefix, layer.source, suffix), blockTensorName(prefix, layer.index, suffix));
-  }
-  return (source) => names.get(source);
 }
 
 /** One base shard copied by the OS, then its header rewritten in place and its data cut where the plan says. */
