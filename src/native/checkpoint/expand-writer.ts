@@ -14,9 +14,10 @@ import { CONFIG_FILE, openCheckpoint, type Checkpoint } from './checkpoint';
 import { expandedConfigJson } from './expand-config';
 import { normalizePlan, type ExpansionPlan } from './expand-plan';
 import { planVerbatimShards, VERBATIM_MIN_BYTES, type VerbatimShard } from './expand-verbatim';
+import { writeFully } from '../fs-write';
 import { nodeFs, type FsLayer } from './fs-layer';
 import { INDEX_FILE } from './safetensors-index';
-import { DEFAULT_MAX_SHARD_BYTES, indexJson, SafetensorsWriter, shardFileName, type TensorSpec } from './safetensors-writer';
+import { DEFAULT_MAX_SHARD_BYTES, fileHead, indexJson, SafetensorsWriter, shardFileName, type TensorSpec } from './safetensors-writer';
 import { toolVersion } from './version';
 
 export const MANIFEST_FILE = 'deepen_expansion.json';
@@ -239,18 +240,7 @@ async function copyVerbatim(v: VerbatimShard, target: string, io: FsLayer, opts:
   await io.copyFile(v.source.file, target).catch(ioError(name));
   const file = await io.reopen(target).catch(ioError(name));
   try {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(v.header.length));
-    for (const [buf, at] of [
-      [len, 0],
-      [v.header, 8],
-    ] as const) {
-      for (let done = 0; done < buf.length; ) {
-        const n = await file.write(buf, done, buf.length - done, at + done);
-        if (n <= 0) throw new Error('the write made no progress');
-        done += n;
-      }
-    }
+    await writeFully(file, fileHead(v.header), 0);
     await file.truncate(8 + v.header.length + v.dataBytes);
     if (opts.sync) await file.sync();
   } catch (err) {

@@ -2,9 +2,9 @@
 // inject failures (a disk that fills up halfway, a rename that fails) without
 // needing a real full disk.
 import fs from 'node:fs/promises';
+import { handleWriter, type PositionalWriter } from '../fs-write';
 
-export interface WritableFile {
-  write(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+export interface WritableFile extends PositionalWriter {
   /** sets the file's length: cut it, or extend it with zeros (a hole, where the file system has them) */
   truncate(length: number): Promise<void>;
   sync(): Promise<void>;
@@ -49,7 +49,7 @@ export const nodeFs: FsLayer = {
 
 function writable(fh: fs.FileHandle): WritableFile {
   return {
-    write: async (buffer, offset, length, position) => (await fh.write(buffer, offset, length, position)).bytesWritten,
+    ...handleWriter(fh),
     truncate: (length) => fh.truncate(length),
     sync: () => fh.datasync(),
     close: () => fh.close(),

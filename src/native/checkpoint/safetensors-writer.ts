@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { DeepenError } from '../../shared/errors';
 import { dtypeBytes, elementCount, type Dtype } from './dtypes';
+import { writeFully } from '../fs-write';
 import { nodeFs, type FsLayer, type WritableFile } from './fs-layer';
 import { INDEX_FILE, SINGLE_FILE } from './safetensors-index';
 
@@ -60,6 +61,14 @@ export function shardFileName(index: number, count: number): string {
   if (count === 1) return SINGLE_FILE;
   const pad = (n: number) => String(n).padStart(5, '0');
   return `model-${pad(index + 1)}-of-${pad(count)}.safetensors`;
+}
+
+/** The start of a safetensors file: the header's length (u64, little-endian), then the header. */
+export function fileHead(header: Buffer): Buffer {
+  const head = Buffer.alloc(8 + header.length);
+  head.writeBigUInt64LE(BigInt(header.length));
+  header.copy(head, 8);
+  return head;
 }
 
 /** `model.safetensors.index.json` as Hugging Face writes it: names in order, total data bytes. */
@@ -236,10 +245,8 @@ export class SafetensorsWriter {
     const shard = this.shards[index];
     const file = await this.wrapIo(shard.file, undefined, () => this.fs.open(path.join(this.dir, shard.file)));
     this.open = { shard: index, file };
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(shard.header.length));
-    await this.writeAll(file, len, 0, 8, 0, undefined);
-    await this.writeAll(file, shard.header, 0, shard.header.length, 8, undefined);
+    const head = fileHead(shard.header);
+    await this.writeAll(file, head, 0, head.length, 0, undefined);
   }
 
   private async closeShard(): Promise<void> {
@@ -255,12 +262,7 @@ export class SafetensorsWriter {
 
   private async writeAll(file: WritableFile, buf: Buffer, offset: number, length: number, position: number, tensor: string | undefined): Promise<void> {
     const name = this.shards[this.open?.shard ?? 0].file;
-    let done = 0;
-    while (done < length) {
-      const n = await this.wrapIo(name, tensor, () => file.write(buf, offset + done, length - done, position + done));
-      if (n <= 0) throw new DeepenError('internal', `Writing ${name} made no progress.`, { file: name });
-      done += n;
-    }
+    await this.wrapIo(name, tensor, () => writeFully(file, buf.subarray(offset, offset + length), position));
   }
 
   /** Turns OS errors into DeepenErrors that name the file and tensor. */

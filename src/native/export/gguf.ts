@@ -13,6 +13,7 @@ import path from 'node:path';
 import { DeepenError } from '../../shared/errors';
 import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
 import type { ModelConfig } from '../checkpoint/hf-config';
+import { handleWriter, writeFully } from '../fs-write';
 import { toFloat32 } from '../onnx/weights-file';
 import { ropeFrequencies } from '../model/rope';
 import { encodeHeader, encodeTensor, kv, Q8_0_BLOCK, type GgmlType, type GgufTensorInfo, type KvValue } from './gguf-format';
@@ -152,12 +153,13 @@ export async function exportGguf(modelDir: string, outFile: string, opts: GgufEx
     const { header, offsets, dataBytes } = encodeHeader(metadata, tensors);
     await fs.mkdir(path.dirname(out), { recursive: true });
     const fh = await fs.open(tmp, 'w');
+    const file = handleWriter(fh);
     try {
-      await fh.write(header, 0, header.length, 0);
+      await writeFully(file, header, 0);
       for (const [i, t] of tensors.entries()) {
         if (opts.isCancelled?.()) throw new DeepenError('cancelled', 'The GGUF export was cancelled; nothing was written.');
         const bytes = encodeTensor(await t.load(), t.type);
-        await fh.write(bytes, 0, bytes.length, header.length + offsets[i]);
+        await writeFully(file, bytes, header.length + offsets[i]);
         opts.onProgress?.(i + 1, tensors.length);
       }
       await fh.truncate(header.length + dataBytes);

@@ -16,6 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DeepenError } from '../../shared/errors';
+import { handleWriter, writeFully } from '../fs-write';
 import { dtypeBytes, f32ToF16Bits, type DType } from './graph';
 
 export const WEIGHTS_FILE = 'weights.bin';
@@ -134,7 +135,7 @@ async function writeWeights(dir: string, keyText: string, opts: EnsureOptions): 
       await spec.fill(values);
       const bytes = dtype === 'float16' ? toF16Bytes(values) : new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
       offset = align(offset);
-      await writeAll(fh, bytes, offset);
+      await writeFully(handleWriter(fh), bytes, offset);
       tensors[spec.name] = { offset, length: count * dtypeBytes[dtype], dtype, shape: spec.shape };
       offset += bytes.byteLength;
       opts.onProgress?.(++done, opts.specs.length);
@@ -157,14 +158,6 @@ async function writeWeights(dir: string, keyText: string, opts: EnsureOptions): 
   await fs.writeFile(mtmp, JSON.stringify(manifest));
   await fs.rename(mtmp, path.join(dir, MANIFEST_FILE));
   return manifest;
-}
-
-async function writeAll(fh: fs.FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  let written = 0;
-  while (written < bytes.byteLength) {
-    const { bytesWritten } = await fh.write(bytes, written, bytes.byteLength - written, position + written);
-    written += bytesWritten;
-  }
 }
 
 function toF16Bytes(values: Float32Array): Uint8Array {
