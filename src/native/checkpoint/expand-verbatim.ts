@@ -57,7 +57,7 @@ export function planVerbatimShards(ckpt: Pick<Checkpoint, 'files' | 'tensors'>, 
     // another file, or bytes no tensor covers, end the run).
     const run: { name: string; source: string; entry: string; length: number }[] = [];
     let end = 0;
-    for (const t of [...file.tensors].sort((a, b) => a.offset - b.offset)) {
+    for (const t of file.tensors) { // in data order (the reader sorts them)
       const begin = t.offset - file.dataStart;
       const used = ckpt.tensors.get(t.name);
       const name = rename(t.name);
