@@ -1,7 +1,10 @@
-// Positional writes that finish. One write() call may write less than asked
-// (Linux writes at most 2,147,479,552 bytes per call, so a tensor over 2 GiB
-// always comes back short); every writer of large files goes through here.
-import type { FileHandle } from 'node:fs/promises';
+// Writing large outputs. Positional writes that finish: one write() call may
+// write less than asked (Linux writes at most 2,147,479,552 bytes per call, so
+// a tensor over 2 GiB always comes back short). And where an output is built
+// before it is renamed into place: a hidden sibling that names its target.
+import { randomBytes } from 'node:crypto';
+import fs, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 
 export interface PositionalWriter {
   /** bytes written, which may be fewer than `length` */
@@ -19,4 +22,30 @@ export async function writeFully(file: PositionalWriter, bytes: Uint8Array, posi
     if (n <= 0) throw new Error(`a write at byte ${position + done} made no progress`);
     done += n;
   }
+}
+
+const partialPrefix = (target: string) => `.${path.basename(target)}.deepen-partial-`;
+
+/** Where `target` (a file or folder) is built before it is renamed into place: a hidden sibling. */
+export function partialPath(target: string): string {
+  const abs = path.resolve(target);
+  return path.join(path.dirname(abs), `${partialPrefix(abs)}${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Removes what writers of `target` left half-built. A writer removes its own on
+ * failure or cancel; this is for one stopped from outside (an OS copy of a
+ * large shard can outlast the cancel grace period) or one that crashed.
+ * Returns what it removed.
+ */
+export async function removePartialOutputs(target: string): Promise<string[]> {
+  const abs = path.resolve(target);
+  const parent = path.dirname(abs);
+  const names = (await fs.readdir(parent).catch(() => [] as string[])).filter((n) => n.startsWith(partialPrefix(abs)));
+  const removed: string[] = [];
+  for (const n of names) {
+    const p = path.join(parent, n);
+    if (await fs.rm(p, { recursive: true, force: true }).then(() => true, () => false)) removed.push(p);
+  }
+  return removed;
 }

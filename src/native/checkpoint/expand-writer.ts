@@ -14,7 +14,7 @@ import { CONFIG_FILE, openCheckpoint, type Checkpoint } from './checkpoint';
 import { expandedConfigJson } from './expand-config';
 import { normalizePlan, type ExpansionPlan } from './expand-plan';
 import { planVerbatimShards, VERBATIM_MIN_BYTES, type VerbatimShard } from './expand-verbatim';
-import { writeFully } from '../fs-write';
+import { partialPath, writeFully } from '../fs-write';
 import { nodeFs, type FsLayer } from './fs-layer';
 import { INDEX_FILE } from './safetensors-index';
 import { DEFAULT_MAX_SHARD_BYTES, fileHead, indexJson, SafetensorsWriter, shardFileName, type TensorSpec } from './safetensors-writer';
@@ -123,7 +123,7 @@ export async function expandCheckpoint(source: string | Checkpoint, outDirArg: s
     const metadata = { ...ckpt.metadata, ...ours };
     const companions = await Promise.all(ckpt.companionFiles.map(async (f) => ({ f, size: (await fs.stat(path.join(ckpt.dir, f))).size })));
 
-    tempDir = path.join(parent, `${partialPrefix(outDir)}${process.pid}-${Date.now().toString(36)}`);
+    tempDir = partialPath(outDir);
     await io.mkdir(tempDir);
     const limit = opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
     const weightBytes = ckpt.files.reduce((s, f) => s + f.fileSize, 0);
@@ -211,26 +211,6 @@ export async function expandCheckpoint(source: string | Checkpoint, outDirArg: s
   } finally {
     if (ownCheckpoint) await ckpt.close();
   }
-}
-
-const partialPrefix = (outDir: string) => `.${path.basename(outDir)}.deepen-partial-`;
-
-/**
- * Removes the hidden temp folders an expansion into `outDir` was writing.
- * An expansion removes its own on failure or cancel; this is for a worker
- * stopped from outside (an OS copy of a large shard can outlast the cancel
- * grace period) or one that crashed. Returns the folders removed.
- */
-export async function removePartialOutputs(outDir: string): Promise<string[]> {
-  const parent = path.dirname(path.resolve(outDir));
-  const prefix = partialPrefix(path.resolve(outDir));
-  const names = (await fs.readdir(parent).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
-  const removed: string[] = [];
-  for (const n of names) {
-    const p = path.join(parent, n);
-    if (await fs.rm(p, { recursive: true, force: true }).then(() => true, () => false)) removed.push(p);
-  }
-  return removed;
 }
 
 /** One base shard copied by the OS, then its header rewritten in place and its data cut where the plan says. */

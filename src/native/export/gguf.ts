@@ -7,13 +7,12 @@
 // (the other two use the half layout, like transformers). 1-D tensors (norms,
 // biases) stay f32, as llama.cpp's own converter writes them.
 
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DeepenError } from '../../shared/errors';
 import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
 import type { ModelConfig } from '../checkpoint/hf-config';
-import { handleWriter, writeFully } from '../fs-write';
+import { handleWriter, partialPath, writeFully } from '../fs-write';
 import { toFloat32 } from '../onnx/weights-file';
 import { ropeFrequencies } from '../model/rope';
 import { encodeHeader, encodeTensor, kv, Q8_0_BLOCK, type GgmlType, type GgufTensorInfo, type KvValue } from './gguf-format';
@@ -143,7 +142,7 @@ function modelMetadata(c: ModelConfig, arch: string, type: GgmlType, name: strin
 export async function exportGguf(modelDir: string, outFile: string, opts: GgufExportOptions): Promise<GgufExportResult> {
   const ckpt = await openCheckpoint(modelDir);
   const out = path.resolve(outFile);
-  const tmp = `${out}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = partialPath(out);
   try {
     const c = ckpt.config;
     const arch = architectures[c.modelType];

@@ -11,7 +11,8 @@ import { openCheckpoint } from '../../../src/native/checkpoint/checkpoint';
 import { buildPlan, planExpansion } from '../../../src/native/checkpoint/expand-plan';
 import { planVerbatimShards } from '../../../src/native/checkpoint/expand-verbatim';
 import { verifyExpansion } from '../../../src/native/checkpoint/expand-verify';
-import { expandCheckpoint, removePartialOutputs } from '../../../src/native/checkpoint/expand-writer';
+import { expandCheckpoint } from '../../../src/native/checkpoint/expand-writer';
+import { removePartialOutputs } from '../../../src/native/fs-write';
 import { diskFullAfter } from '../../../src/native/checkpoint/fs-layer';
 import { readSafetensorsFile, type SafetensorsFile, type TensorInfo } from '../../../src/native/checkpoint/safetensors-reader';
 import { cleanup, listDir, tempDir, writeSyntheticCheckpoint } from './helpers';
@@ -145,13 +146,16 @@ describe('verbatim layout', () => {
     for (const out of [small, large]) expect((await verifyExpansion(baseDir, out)).ok).toBe(true);
   });
 
-  it('the temp folders of a stopped expansion are found and removed for it (and nothing else)', async () => {
+  it('the temp folders (or files) of a stopped writer are found and removed for it (and nothing else)', async () => {
     const parent = path.join(work, 'leftovers');
     for (const d of ['.pro.deepen-partial-123-abc', '.pro.deepen-partial-456-def', '.pro2.deepen-partial-1-a', 'pro-keep']) fs.mkdirSync(path.join(parent, d, 'x'), { recursive: true });
     const removed = await removePartialOutputs(path.join(parent, 'pro'));
     expect(removed.map((p) => path.basename(p)).sort()).toEqual(['.pro.deepen-partial-123-abc', '.pro.deepen-partial-456-def']);
     expect(listDir(parent).sort()).toEqual(['.pro2.deepen-partial-1-a', 'pro-keep']);
     expect(await removePartialOutputs(path.join(work, 'missing', 'pro'))).toEqual([]);
+    // a file being built (a GGUF export) goes the same way
+    fs.writeFileSync(path.join(parent, '.pro.gguf.deepen-partial-9-ff'), 'half');
+    expect((await removePartialOutputs(path.join(parent, 'pro.gguf'))).map((p) => path.basename(p))).toEqual(['.pro.gguf.deepen-partial-9-ff']);
   });
 });
 

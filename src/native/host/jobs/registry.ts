@@ -24,9 +24,8 @@ export const jobRunners: Record<string, Loader> = {
  * itself. Runs in the engine after the worker is gone; returns what it removed.
  */
 export const jobLeftovers: Record<string, (input: any) => Promise<string[]>> = {
-  expand: async (input: { outDir?: string }) => (input?.outDir ? (await import('../../checkpoint/expand-writer')).removePartialOutputs(input.outDir) : []),
-  export: async (input: { format?: string; out?: string }) =>
-    input?.format === 'safetensors' && input.out ? (await import('../../checkpoint/expand-writer')).removePartialOutputs(input.out) : [],
+  expand: async (input: { outDir?: string }) => (input?.outDir ? (await import('../../fs-write')).removePartialOutputs(input.outDir) : []),
+  export: async (input: { out?: string }) => (input?.out ? (await import('../../fs-write')).removePartialOutputs(input.out) : []),
 };
 
 export function isJobKind(kind: string): boolean {
