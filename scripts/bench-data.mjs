@@ -7,7 +7,9 @@
 // 2. Imports it in a child process (so its peak RSS is its own, read from
 //    process.resourceUsage().maxRSS), into a fresh database, through the same
 //    importer the import job runs: reading, mapping, hashing, duplicate
-//    checks, batched inserts, search indexing, commit.
+//    checks, batched inserts, the length and hash tables, commit. That is the
+//    import time (the records are browsable from there). Then, timed apart,
+//    the search indexing the engine runs next as its own job.
 // 3. Searches the imported dataset: the first page (100 rows) for common,
 //    mid-frequency and rare words, two-word queries, a phrase and a prefix,
 //    20 times each; and the match count for the same queries.
@@ -24,42 +26,46 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const src = (p) => path.join(here, '..', 'src', 'native', 'data', p);
+const root = path.join(here, '..');
+const src = (p) => path.join(root, 'src', 'native', 'data', p);
 const MB = 1e6;
 
-const { values, positionals } = parseArgs({
-  options: { child: { type: 'boolean' }, mb: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' }, runs: { type: 'string' } },
-  allowPositionals: true,
+const { values } = parseArgs({
+  options: { mb: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' }, runs: { type: 'string' } },
 });
 
-/** The import alone, in its own process: prints the report, timings and peak RSS as JSON. */
-async function child(dbFile, file) {
+/** Bundles the timed child (scripts/lib/bench-data-child.ts) and the engine's worker entries the way scripts/build-engine.mjs builds the app. */
+async function bundleChild() {
+  const { build } = await import('esbuild');
+  const outdir = path.join(root, '.bench', 'data-engine');
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const workersDir = path.join(root, 'src/native/host/workers');
+  const workers = fs.readdirSync(workersDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(workersDir, f));
+  await build({
+    absWorkingDir: root,
+    entryPoints: [path.join(here, 'lib', 'bench-data-child.ts'), ...workers],
+    outdir,
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    define: { __DEEPEN_VERSION__: '"bench"' },
+    logLevel: 'warning',
+  });
+  return path.join(outdir, 'bench-data-child.js');
+}
+
+/** Runs the bundled child on a fresh database: `ours` (the importer and the search index job) or `plain` (the peer). */
+async function runChild(childJs, mode, dbFile, file) {
   const { openDatabase } = await import(src('db.ts'));
-  const { createPendingDataset } = await import(src('datasets.ts'));
-  const { runImport } = await import(src('import/importer.ts'));
-  const db = openDatabase(dbFile);
-  db.pragma('cache_size = -65536'); // as the import job sets it
-  const datasetId = createPendingDataset(db, { name: 'bench', kind: 'text', source: file, jobId: null, evalRatio: 0.01, seed: 1, now: Date.now() });
-  let lastProgress = 0;
-  const ctx = {
-    progress: (f) => {
-      if (process.stderr.isTTY && f - lastProgress >= 0.01) {
-        lastProgress = f;
-        process.stderr.write(`\r  importing ${(f * 100).toFixed(0)}%`);
-      }
-    },
-    log: () => {},
-    throwIfCancelled: () => {},
-  };
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  const report = await runImport(db, { path: file, name: 'bench', datasetId, evalRatio: 0.01, seed: 1 }, ctx);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  db.close();
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-  // maxRSS is in kilobytes
-  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, records: report.records, skipped: report.skipped, duplicates: report.duplicates, maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
+  openDatabase(dbFile).close(); // schema first, so the child's time is the import alone
+  const r = spawnSync(process.execPath, [childJs, mode, dbFile, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`the ${mode} import child failed (exit ${r.status})`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 /** Writes ~targetBytes of JSONL; returns the vocabulary (index 0 = most common word). */
@@ -184,13 +190,15 @@ async function main() {
     const bytes = fs.statSync(file).size;
     process.stderr.write(`  ${records.toLocaleString()} records, ${(bytes / MB).toFixed(0)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 
-    // Initialize the database first so the child's time is the import alone.
-    const { openDatabase } = await import(src('db.ts'));
-    openDatabase(dbFile).close();
-    process.stderr.write('Importing in a child process…\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', dbFile, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
-    if (r.status !== 0) throw new Error(`the import child failed (exit ${r.status})`);
-    const imp = JSON.parse(r.stdout.trim().split('\n').pop());
+    process.stderr.write('Bundling the engine code as the app is built…\n');
+    const childJs = await bundleChild();
+    // the peer first, then ours: each on a fresh database, the source file in the page cache for both
+    process.stderr.write('Peer: the plainest better-sqlite3 loader, then one FTS5 build…\n');
+    const peer = await runChild(childJs, 'plain', path.join(dir, 'plain.db'), file);
+    fs.rmSync(path.join(dir, 'plain.db'), { force: true });
+    for (const x of ['-wal', '-shm']) fs.rmSync(path.join(dir, 'plain.db') + x, { force: true });
+    process.stderr.write('Deepen: the importer, then the search index job…\n');
+    const imp = await runChild(childJs, 'ours', dbFile, file);
     const dbBytes = ['', '-wal', '-shm'].reduce((s, x) => s + (fs.existsSync(dbFile + x) ? fs.statSync(dbFile + x).size : 0), 0);
 
     process.stderr.write('Searching…\n');
@@ -207,15 +215,22 @@ async function main() {
     const s = await search(dbFile, queries, runs);
 
     const mbps = bytes / MB / imp.seconds;
+    const searchableMbps = bytes / MB / (imp.seconds + imp.indexSeconds);
+    const peerMbps = bytes / MB / peer.seconds;
+    const peerSearchableMbps = bytes / MB / (peer.seconds + peer.indexSeconds);
     const rps = imp.records / imp.seconds;
     const allP50 = s.queries.map((q) => q.p50).sort((a, b) => a - b);
     const worstP95 = Math.max(...s.queries.map((q) => q.p95));
+    const ratio = (a, b) => `${(a / b).toFixed(2)}× the peer`;
     const rows = [
       ['file', `${(bytes / MB).toFixed(0)} MB, ${imp.records.toLocaleString()} records`],
-      ['import time', `${imp.seconds.toFixed(1)} s (CPU ${imp.cpuSeconds.toFixed(1)} s)`],
-      ['import MB/s', `${mbps.toFixed(1)}  (target ≥ 50)`],
-      ['import records/s', Math.round(rps).toLocaleString()],
-      ['peak RSS (import)', `${(imp.maxRssBytes / MB).toFixed(0)} MB  (target < 500)`],
+      ['', 'Deepen  |  peer (plain loader)'],
+      ['records committed', `${imp.seconds.toFixed(1)} s, CPU ${imp.cpuSeconds.toFixed(1)} s  |  ${peer.seconds.toFixed(1)} s, CPU ${peer.cpuSeconds.toFixed(1)} s`],
+      ['import MB/s', `${mbps.toFixed(1)}  |  ${peerMbps.toFixed(1)}   (${ratio(mbps, peerMbps)}; target ≥ 50)`],
+      ['import records/s', `${Math.round(rps).toLocaleString()}  |  ${Math.round(peer.records / peer.seconds).toLocaleString()}`],
+      ['search index after it', `${imp.indexSeconds.toFixed(1)} s  |  ${peer.indexSeconds.toFixed(1)} s`],
+      ['searchable MB/s (both)', `${searchableMbps.toFixed(1)}  |  ${peerSearchableMbps.toFixed(1)}   (${ratio(searchableMbps, peerSearchableMbps)})`],
+      ['peak RSS', `${(imp.maxRssBytes / MB).toFixed(0)} MB  |  ${(peer.maxRssBytes / MB).toFixed(0)} MB   (target < 500)`],
       ['database size', `${(dbBytes / MB).toFixed(0)} MB`],
       ...s.queries.map((q) => [`search: ${q.label}`, `p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms (${q.hits} rows; count of ${q.matches.toLocaleString()} matches ${q.countP50.toFixed(0)} ms)`]),
       ['search p50 / worst p95', `${quantile(allP50, 0.5).toFixed(1)} / ${worstP95.toFixed(1)} ms  (target < 100)`],
@@ -232,6 +247,9 @@ async function main() {
         importSeconds: imp.seconds,
         importMBps: mbps,
         importRecordsPerSecond: rps,
+        indexSeconds: imp.indexSeconds,
+        searchableMBps: searchableMbps,
+        peer: { importSeconds: peer.seconds, importMBps: peerMbps, indexSeconds: peer.indexSeconds, searchableMBps: peerSearchableMbps, peakRssMB: peer.maxRssBytes / MB },
         peakRssMB: imp.maxRssBytes / MB,
         databaseMB: dbBytes / MB,
         searchP50Ms: quantile(allP50, 0.5),
@@ -249,5 +267,4 @@ async function main() {
   }
 }
 
-if (values.child) await child(positionals[0], positionals[1]);
-else await main();
+await main();

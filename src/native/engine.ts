@@ -19,6 +19,7 @@ if (!parentPort) {
 let host: EngineHost;
 try {
   host = new EngineHost({ dataDir: resolveDataDir() });
+  host.resumeWork();
   parentPort.postMessage({ type: 'ready', dataDir: host.dataDir });
 } catch (err) {
   parentPort.postMessage({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });

@@ -9,6 +9,7 @@ import { DeepenError } from '../../shared/errors';
 import { fromStored, splitFor } from './datasets-content';
 import {
   abandonedDatasets,
+  clearDatasetSideTables,
   deleteDatasetRow,
   deleteRecordsBatch,
   getDatasetRow,
@@ -34,6 +35,7 @@ export async function deleteDatasetNow(db: Db, datasetId: string, ctx: OpContext
   const d = getDatasetRow(db, datasetId);
   if (!d) return { deleted: 0 };
   if (d.state !== 'deleting') markDatasetDeleting(db, datasetId, null);
+  clearDatasetSideTables(db, datasetId);
   const total = Math.max(1, d.records);
   let deleted = 0;
   for (let n; (n = deleteRecordsBatch(db, datasetId, BATCH)) > 0; ) {

@@ -37,8 +37,10 @@ interface Where {
   empty: boolean;
 }
 
-function buildWhere(datasetId: string, filter: RecordFilter | undefined): Where {
-  const clauses = ['r.dataset_id = ?'];
+/** The filter as SQL over records aliased `r` (or over dataset_lengths, whose columns dataset_id, split and chars have the same names, with `table: 'lengths'`). */
+function buildWhere(datasetId: string, filter: RecordFilter | undefined, table: 'records' | 'lengths' = 'records'): Where {
+  const r = table === 'records' ? 'r.' : '';
+  const clauses = [`${r}dataset_id = ?`];
   const params: unknown[] = [datasetId];
   let fts = false;
   let empty = false;
@@ -53,15 +55,15 @@ function buildWhere(datasetId: string, filter: RecordFilter | undefined): Where 
   }
   if (filter?.split) {
     if (filter.split !== 'train' && filter.split !== 'eval') throw new DeepenError('bad_request', `Unknown split "${filter.split}"; use train or eval.`);
-    clauses.push('r.split = ?');
+    clauses.push(`${r}split = ?`);
     params.push(filter.split);
   }
   if (filter?.minChars !== undefined && filter.minChars !== null) {
-    clauses.push('r.chars >= ?');
+    clauses.push(`${r}chars >= ?`);
     params.push(Math.max(0, Math.floor(Number(filter.minChars) || 0)));
   }
   if (filter?.maxChars !== undefined && filter.maxChars !== null) {
-    clauses.push('r.chars <= ?');
+    clauses.push(`${r}chars <= ?`);
     params.push(Math.max(0, Math.floor(Number(filter.maxChars) || 0)));
   }
   return { sql: clauses.join(' AND '), params, fts, empty };
@@ -117,6 +119,12 @@ export function pageRecords(db: Db, p: RecordPageParams): RecordPage {
 export function countRecords(db: Db, datasetId: string, filter: RecordFilter | undefined, limit?: number): number {
   const w = buildWhere(datasetId, filter);
   if (w.empty) return 0;
+  if (!w.fts) {
+    // split and length alone: sum the dataset's length table instead of reading records
+    const lw = buildWhere(datasetId, filter, 'lengths');
+    const n = (db.prepare(`SELECT coalesce(sum(records), 0) FROM dataset_lengths WHERE ${lw.sql}`).pluck().get(...lw.params) as number) ?? 0;
+    return limit === undefined ? n : Math.min(n, Math.max(0, Math.floor(limit)));
+  }
   if (limit !== undefined) {
     // the engine answers one request at a time: a bounded count keeps it responsive
     const sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${fromClause(w)} WHERE ${w.sql} LIMIT ?)`;

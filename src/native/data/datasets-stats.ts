@@ -1,6 +1,7 @@
 // SQL for dataset statistics (lengths, histogram, duplicates) and the cached
-// token counts per tokenizer. Length queries run on the (dataset, chars,
-// split) index, so they never read the records' text.
+// token counts per tokenizer. Length queries read dataset_lengths (records per
+// length and split: a few thousand rows whatever the dataset's size) and the
+// duplicate count reads dataset_hashes, so they never read the records.
 import type { DatasetStats, HistogramBin } from '../../shared/contract/datasets';
 import type { Db } from './db';
 import { requireDataset } from './datasets';
@@ -33,9 +34,15 @@ function histogram(db: Db, sql: string, params: unknown[], edges: number[]): His
   return bins;
 }
 
-/** The value at rank k (0-based) of a dataset's lengths, read from the index. */
+/** The value at rank k (0-based) of a dataset's lengths: the first length whose running count passes k. */
 function lengthAtRank(db: Db, datasetId: string, k: number): number {
-  const row = db.prepare(`SELECT chars FROM dataset_records INDEXED BY dataset_records_length WHERE dataset_id = ? ORDER BY chars LIMIT 1 OFFSET ?`).pluck().get(datasetId, k);
+  const row = db
+    .prepare(
+      `SELECT chars FROM (SELECT chars, sum(records) OVER (ORDER BY chars ROWS UNBOUNDED PRECEDING) AS upto
+       FROM dataset_lengths WHERE dataset_id = ? AND records > 0) WHERE upto > ? ORDER BY chars LIMIT 1`,
+    )
+    .pluck()
+    .get(datasetId, k);
   return (row as number | undefined) ?? 0;
 }
 
@@ -43,11 +50,11 @@ export function datasetStats(db: Db, p: { datasetId: string; tokenizerId?: strin
   const d = requireDataset(db, p.datasetId);
   const agg = db
     .prepare(
-      `SELECT count(*) AS n, coalesce(sum(chars), 0) AS total, coalesce(min(chars), 0) AS mn, coalesce(max(chars), 0) AS mx
-       FROM dataset_records INDEXED BY dataset_records_length WHERE dataset_id = ?`,
+      `SELECT coalesce(sum(records), 0) AS n, coalesce(sum(chars * records), 0) AS total, coalesce(min(chars), 0) AS mn, coalesce(max(chars), 0) AS mx
+       FROM dataset_lengths WHERE dataset_id = ? AND records > 0`,
     )
     .get(d.id) as { n: number; total: number; mn: number; mx: number };
-  const distinct = (db.prepare(`SELECT count(DISTINCT hash) FROM dataset_records INDEXED BY dataset_records_hash WHERE dataset_id = ?`).pluck().get(d.id) as number) ?? 0;
+  const distinct = (db.prepare(`SELECT count(DISTINCT hash) FROM dataset_hashes WHERE dataset_id = ?`).pluck().get(d.id) as number) ?? 0;
   const bins = p.bins ?? 40;
   const seqLen = p.seqLen && p.seqLen > 0 ? Math.floor(p.seqLen) : null;
 
@@ -75,11 +82,11 @@ export function datasetStats(db: Db, p: { datasetId: string; tokenizerId?: strin
   } else {
     hist = {
       unit: 'chars',
-      bins: histogram(db, `SELECT count(*) FROM dataset_records INDEXED BY dataset_records_length WHERE dataset_id = ? AND chars >= ? AND chars < ?`, [d.id], binEdges(agg.mn, agg.mx, bins)),
+      bins: histogram(db, `SELECT coalesce(sum(records), 0) FROM dataset_lengths WHERE dataset_id = ? AND chars >= ? AND chars < ?`, [d.id], binEdges(agg.mn, agg.mx, bins)),
     };
     if (seqLen) {
       // without cached counts: about 4 characters a token for English text and code
-      const over = db.prepare(`SELECT count(*) FROM dataset_records INDEXED BY dataset_records_length WHERE dataset_id = ? AND chars > ?`).pluck().get(d.id, seqLen * 4) as number;
+      const over = db.prepare(`SELECT coalesce(sum(records), 0) FROM dataset_lengths WHERE dataset_id = ? AND chars > ?`).pluck().get(d.id, seqLen * 4) as number;
       overSeqLen = { count: over, exact: false };
     }
   }

@@ -1,177 +1,136 @@
-// Bulk insertion of records during an import: rows go in short transactions
+// Bulk insertion of records during an import. Rows go in short transactions
 // (so the engine's other writers never wait long for the database), many rows
-// per statement (fewer native calls), and into the search index in large
-// chunks (FTS5 indexes a chunk several times faster than row by row).
-import type { DatasetSplit } from '../../shared/contract/datasets';
+// per statement (fewer native calls), and touch nothing at a random place:
+// the records table and its (dataset_id) index only grow at their ends. What
+// the statistics need is built once at the end, in order: the length table
+// from counts kept here, the hash table from the (hash, id) pairs kept here
+// and radix-sorted (or, past a few million records, by SQLite's sorter with
+// INSERT … SELECT … ORDER BY). Search indexing comes after the import
+// commits (./datasets-search-index).
+import type { LengthCounts } from './datasets';
 import type { Db } from './db';
-import type { StoredRecord } from './datasets-content';
+import { HashIdList } from './import/hashes';
+import { BatchReader, type RecordBatch } from './import/record-batch';
 import type { Statement } from 'better-sqlite3';
 
 const ROWS_PER_STATEMENT = 64;
-
-export interface PendingRecord extends StoredRecord {
-  split: DatasetSplit;
-  line: number | null;
-  origin: string | null;
-}
-
-export interface WriterOptions {
-  /** rows per transaction */
-  batchRows?: number;
-  /** characters per transaction */
-  batchChars?: number;
-  /** characters indexed for search per transaction */
-  indexChars?: number;
-}
+/** record ids per transaction when SQLite fills the hash table (about 0.4 s each on a laptop core) */
+const HASH_CHUNK_IDS = 1 << 18;
+/** hash table rows per transaction when written from memory */
+const HASH_ROWS_PER_TRANSACTION = 1 << 18;
+const HASH_ROWS_PER_STATEMENT = 128;
+/** (hash, id) pairs kept in memory at most (16 bytes each): larger imports let SQLite sort */
+export const HASHES_IN_MEMORY = 4_000_000;
 
 export class RecordWriter {
-  private pending: PendingRecord[] = [];
-  private pendingChars = 0;
-  private unindexedChars = 0;
-  private unindexedRows = 0;
-  private lastIndexedId = 0;
   private readonly multi: Statement;
   private readonly single: Statement;
-  private readonly indexRange: Statement;
-  private readonly batchRows: number;
-  private readonly batchChars: number;
-  private readonly indexChars: number;
-  /** every hash written by this import: duplicates are found here, not by a database index */
-  private readonly seen = new HashSet64();
+  /** records per (length, split), written to dataset_lengths when the import commits */
+  readonly lengths: LengthCounts = new Map();
+  private readonly hashes: HashIdList;
   written = 0;
 
   constructor(
     private readonly db: Db,
     private readonly datasetId: string,
-    opts: WriterOptions = {},
+    opts: { hashesInMemory?: number } = {},
   ) {
-    this.batchRows = opts.batchRows ?? 4096;
-    this.batchChars = opts.batchChars ?? 4_000_000;
-    this.indexChars = opts.indexChars ?? 24_000_000;
-    const one = `(?, ?, ?, ?, ?, ?, ?, ?)`;
+    this.hashes = new HashIdList(opts.hashesInMemory ?? HASHES_IN_MEMORY);
+    // text and data arrive as UTF-8 bytes: SQLite takes them as they are (the database is UTF-8)
+    const one = `(?, CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?)`;
     const head = `INSERT INTO dataset_records (dataset_id, text, data, hash, split, chars, line, origin) VALUES `;
     this.multi = db.prepare(head + Array(ROWS_PER_STATEMENT).fill(one).join(', '));
     this.single = db.prepare(head + one);
-    this.indexRange = db.prepare(
-      `INSERT INTO dataset_records_fts (rowid, text) SELECT id, text FROM dataset_records WHERE dataset_id = ? AND id > ? ORDER BY id`,
-    );
   }
 
-  /** Whether a record with the same normalized content was already added in this import (exact duplicate). */
-  hasHash(hash: Buffer): boolean {
-    return this.seen.has(hash);
-  }
-
-  /** Queues a record; returns true when a transaction was committed (a good moment to report progress). */
-  add(r: PendingRecord): boolean {
-    this.pending.push(r);
-    this.seen.add(r.hash);
-    this.pendingChars += r.chars;
-    if (this.pending.length >= this.batchRows || this.pendingChars >= this.batchChars) {
-      this.flush();
-      return true;
+  /** Writes a batch of records in one transaction. */
+  write(b: RecordBatch): void {
+    const n = b.count;
+    for (let i = 0; i < n; i++) {
+      const key = b.chars[i] * 2 + b.evalSplit[i];
+      this.lengths.set(key, (this.lengths.get(key) ?? 0) + 1);
     }
-    return false;
-  }
-
-  /** Commits the pending rows, then indexes them for search once enough text has gathered. */
-  flush(): void {
-    if (this.pending.length) {
-      const rows = this.pending;
-      this.pending = [];
-      this.unindexedChars += this.pendingChars;
-      this.unindexedRows += rows.length;
-      this.pendingChars = 0;
-      this.db.transaction(() => {
-        let i = 0;
-        const args: unknown[] = new Array(ROWS_PER_STATEMENT * 8);
-        for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
-          for (let k = 0; k < ROWS_PER_STATEMENT; k++) this.fill(args, k * 8, rows[i + k]);
-          this.multi.run(args);
-        }
-        const one: unknown[] = new Array(8);
-        for (; i < rows.length; i++) {
-          this.fill(one, 0, rows[i]);
-          this.single.run(one);
-        }
-      })();
-      this.written += rows.length;
-    }
-    if (this.unindexedChars >= this.indexChars) this.index();
-  }
-
-  /** Writes everything left and indexes it. */
-  finish(): void {
-    this.flush();
-    this.index();
-  }
-
-  private index(): void {
-    if (!this.unindexedRows) return;
-    const maxId = this.db.transaction(() => {
-      this.indexRange.run(this.datasetId, this.lastIndexedId);
-      return (this.db.prepare(`SELECT max(id) AS m FROM dataset_records WHERE dataset_id = ?`).get(this.datasetId) as { m: number | null }).m;
+    const r = new BatchReader(b);
+    this.db.transaction(() => {
+      let i = 0;
+      const args: unknown[] = new Array(ROWS_PER_STATEMENT * 8);
+      for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
+        for (let k = 0; k < ROWS_PER_STATEMENT; k++) this.fill(args, k * 8, b, r, i + k);
+        // one statement's rows get consecutive rowids (max + 1 each, in our write transaction)
+        this.keepHashes(b, i, ROWS_PER_STATEMENT, Number(this.multi.run(args).lastInsertRowid));
+      }
+      const one: unknown[] = new Array(8);
+      for (; i < n; i++) {
+        this.fill(one, 0, b, r, i);
+        this.keepHashes(b, i, 1, Number(this.single.run(one).lastInsertRowid));
+      }
     })();
-    this.lastIndexedId = maxId ?? this.lastIndexedId;
-    this.unindexedChars = 0;
-    this.unindexedRows = 0;
+    this.written += n;
   }
 
-  private fill(args: unknown[], at: number, r: PendingRecord): void {
+  private keepHashes(b: RecordBatch, from: number, count: number, lastId: number): void {
+    if (!this.hashes.complete) return;
+    for (let k = 0; k < count; k++) this.hashes.add(b.hash.subarray((from + k) * 8, (from + k) * 8 + 8), lastId - count + 1 + k);
+  }
+
+  /**
+   * Fills the dataset's hash table in order, in short transactions. `step`
+   * runs between them (cancellation, progress as a fraction).
+   */
+  finish(step: (fraction: number) => void = () => undefined): void {
+    if (this.hashes.complete) this.writeHashesFromMemory(step);
+    else this.writeHashesBySql(step);
+  }
+
+  private writeHashesFromMemory(step: (fraction: number) => void): void {
+    const list = this.hashes;
+    const order = list.sortedOrder();
+    const head = `INSERT OR IGNORE INTO dataset_hashes (dataset_id, hash, record_id) VALUES `;
+    const many = this.db.prepare(head + Array(HASH_ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', '));
+    const one = this.db.prepare(head + '(?, ?, ?)');
+    const args: unknown[] = new Array(HASH_ROWS_PER_STATEMENT * 3);
+    for (let from = 0; from < order.length; from += HASH_ROWS_PER_TRANSACTION) {
+      step(from / order.length);
+      const to = Math.min(order.length, from + HASH_ROWS_PER_TRANSACTION);
+      this.db.transaction(() => {
+        let i = from;
+        for (; i + HASH_ROWS_PER_STATEMENT <= to; i += HASH_ROWS_PER_STATEMENT) {
+          for (let k = 0; k < HASH_ROWS_PER_STATEMENT; k++) {
+            const p = order[i + k];
+            args[k * 3] = this.datasetId;
+            args[k * 3 + 1] = list.hashAt(p);
+            args[k * 3 + 2] = list.idAt(p);
+          }
+          many.run(args);
+        }
+        for (; i < to; i++) one.run(this.datasetId, list.hashAt(order[i]), list.idAt(order[i]));
+      })();
+    }
+  }
+
+  /** The same table for imports too large to keep their hashes in memory: SQLite sorts each chunk of ids. */
+  private writeHashesBySql(step: (fraction: number) => void): void {
+    const range = this.db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM dataset_records WHERE dataset_id = ?`).get(this.datasetId) as { lo: number | null; hi: number | null };
+    if (range.lo === null || range.hi === null) return;
+    const fill = this.db.prepare(
+      `INSERT OR IGNORE INTO dataset_hashes (dataset_id, hash, record_id)
+       SELECT dataset_id, hash, id FROM dataset_records WHERE dataset_id = ? AND id >= ? AND id < ? ORDER BY hash, id`,
+    );
+    for (let lo = range.lo; lo <= range.hi; lo += HASH_CHUNK_IDS) {
+      step((lo - range.lo) / (range.hi - range.lo + 1));
+      this.db.transaction(() => fill.run(this.datasetId, lo, lo + HASH_CHUNK_IDS))();
+    }
+  }
+
+  private fill(args: unknown[], at: number, b: RecordBatch, r: BatchReader, i: number): void {
+    r.next();
     args[at] = this.datasetId;
     args[at + 1] = r.text;
     args[at + 2] = r.data;
-    args[at + 3] = r.hash;
-    args[at + 4] = r.split;
-    args[at + 5] = r.chars;
-    args[at + 6] = r.line;
-    args[at + 7] = r.origin;
-  }
-}
-
-/**
- * An exact set of 64-bit hashes in two typed arrays (open addressing, linear
- * probing, grown at half full): 16 bytes a record, so a 1 GB file of a
- * couple of million records needs about 32 MB, and no object per entry.
- */
-export class HashSet64 {
-  private hi = new Uint32Array(1 << 16);
-  private lo = new Uint32Array(1 << 16);
-  private used = new Uint8Array(1 << 16);
-  size = 0;
-
-  private slot(h: number, l: number): number {
-    const mask = this.used.length - 1;
-    let i = (Math.imul(l ^ (h >>> 7), 0x9e3779b1) >>> 0) & mask;
-    while (this.used[i] && (this.hi[i] !== h || this.lo[i] !== l)) i = (i + 1) & mask;
-    return i;
-  }
-
-  has(hash: Uint8Array): boolean {
-    const v = new DataView(hash.buffer, hash.byteOffset, 8);
-    return this.used[this.slot(v.getUint32(0, true), v.getUint32(4, true))] === 1;
-  }
-
-  add(hash: Uint8Array): void {
-    const v = new DataView(hash.buffer, hash.byteOffset, 8);
-    this.put(v.getUint32(4, true), v.getUint32(0, true));
-  }
-
-  private put(l: number, h: number): void {
-    const i = this.slot(h, l);
-    if (this.used[i]) return;
-    this.used[i] = 1;
-    this.hi[i] = h;
-    this.lo[i] = l;
-    if (++this.size * 2 > this.used.length) this.grow();
-  }
-
-  private grow(): void {
-    const { hi, lo, used } = this;
-    this.hi = new Uint32Array(used.length * 2);
-    this.lo = new Uint32Array(used.length * 2);
-    this.used = new Uint8Array(used.length * 2);
-    this.size = 0;
-    for (let i = 0; i < used.length; i++) if (used[i]) this.put(lo[i], hi[i]);
+    args[at + 3] = b.hash.subarray(i * 8, i * 8 + 8);
+    args[at + 4] = b.evalSplit[i] ? 'eval' : 'train';
+    args[at + 5] = b.chars[i];
+    args[at + 6] = b.line[i] < 0 ? null : b.line[i];
+    args[at + 7] = b.origin ? b.origin[i] : null;
   }
 }

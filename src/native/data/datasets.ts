@@ -21,7 +21,14 @@ interface DatasetRow {
   split_seed: number;
   job_id: string | null;
   last_import: string | null;
+  indexed_until: number;
+  /** records above indexed_until (computed by SELECT_DATASET) */
+  unindexed: number;
 }
+
+// A dataset row with the number of its records not yet in the search index:
+// a range count on (dataset_id, id), empty (one lookup) once indexing is done.
+const SELECT_DATASET = `SELECT d.*, (SELECT count(*) FROM dataset_records r WHERE r.dataset_id = d.id AND r.id > d.indexed_until) AS unindexed FROM datasets d`;
 
 // Ids are integers in the database and strings in the contract (SQLite's
 // integer affinity turns a bound '17' back into 17 in comparisons).
@@ -39,6 +46,7 @@ const toSummary = (r: DatasetRow): DatasetSummary => ({
   evalRecords: r.eval_count,
   evalRatio: r.eval_ratio,
   splitSeed: r.split_seed,
+  unindexedRecords: r.state === 'ready' ? r.unindexed : 0,
 });
 
 export const MAX_NAME_LENGTH = 120;
@@ -73,9 +81,21 @@ export function setDatasetKind(db: Db, id: string, kind: DatasetKind): void {
   db.prepare(`UPDATE datasets SET kind = ? WHERE id = ?`).run(kind, id);
 }
 
-/** Makes an imported dataset visible, with its counts and import report. */
-export function commitImport(db: Db, id: string, report: ImportReport, now: number): void {
+/** Records per (length, split) of one dataset, keyed `chars * 2 + (eval ? 1 : 0)`: what dataset_lengths holds. */
+export type LengthCounts = Map<number, number>;
+
+/**
+ * Makes an imported dataset visible, with its length table, counts and import
+ * report, in one transaction. Its records are browsable from here on; search
+ * covers them once the indexing job has run (see ./datasets-search-index).
+ */
+export function commitImport(db: Db, id: string, report: ImportReport, now: number, lengths: LengthCounts): void {
+  const put = db.prepare(
+    `INSERT INTO dataset_lengths (dataset_id, chars, split, records) VALUES (?, ?, ?, ?)
+     ON CONFLICT (dataset_id, chars, split) DO UPDATE SET records = records + excluded.records`,
+  );
   db.transaction(() => {
+    for (const [key, n] of lengths) put.run(id, Math.floor(key / 2), key % 2 ? 'eval' : 'train', n);
     refreshDatasetCounts(db, id);
     db.prepare(`UPDATE datasets SET state = 'ready', updated_at = ?, last_import = ?, job_id = NULL WHERE id = ? AND state = 'importing'`).run(
       now,
@@ -86,7 +106,7 @@ export function commitImport(db: Db, id: string, report: ImportReport, now: numb
 }
 
 export function getDatasetRow(db: Db, id: string): DatasetSummary | null {
-  const row = db.prepare(`SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
+  const row = db.prepare(`${SELECT_DATASET} WHERE d.id = ?`).get(id) as DatasetRow | undefined;
   return row ? toSummary(row) : null;
 }
 
@@ -100,12 +120,12 @@ export function requireDataset(db: Db, id: unknown): DatasetSummary {
 }
 
 export function findDatasetByName(db: Db, name: string): DatasetSummary | null {
-  const row = db.prepare(`SELECT * FROM datasets WHERE name = ? AND state != 'deleting'`).get(name.trim()) as DatasetRow | undefined;
+  const row = db.prepare(`${SELECT_DATASET} WHERE d.name = ? AND d.state != 'deleting'`).get(name.trim()) as DatasetRow | undefined;
   return row ? toSummary(row) : null;
 }
 
 export function listDatasets(db: Db): DatasetSummary[] {
-  return (db.prepare(`SELECT * FROM datasets WHERE state = 'ready' ORDER BY created_at DESC, rowid DESC`).all() as DatasetRow[]).map(toSummary);
+  return (db.prepare(`${SELECT_DATASET} WHERE d.state = 'ready' ORDER BY d.created_at DESC, d.id DESC`).all() as DatasetRow[]).map(toSummary);
 }
 
 export function getDatasetDetail(db: Db, id: string): DatasetDetail {
@@ -148,8 +168,22 @@ export function deleteRecordsBatch(db: Db, datasetId: string, limit: number): nu
   return db.prepare(`DELETE FROM dataset_records WHERE id IN (SELECT id FROM dataset_records WHERE dataset_id = ? LIMIT ?)`).run(datasetId, limit).changes;
 }
 
+/**
+ * Empties a hidden dataset's length and hash tables in two range deletes, so
+ * that deleting its records does not update them one record at a time.
+ */
+export function clearDatasetSideTables(db: Db, id: string): void {
+  db.transaction(() => {
+    db.prepare(`DELETE FROM dataset_lengths WHERE dataset_id = ?`).run(id);
+    db.prepare(`DELETE FROM dataset_hashes WHERE dataset_id = ?`).run(id);
+  })();
+}
+
 export function deleteDatasetRow(db: Db, id: string): void {
-  db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id);
+  db.transaction(() => {
+    clearDatasetSideTables(db, id);
+    db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id);
+  })();
 }
 
 /** Datasets left half-imported or half-deleted by a job that is no longer running. */
@@ -164,10 +198,10 @@ export function abandonedDatasets(db: Db): string[] {
   ).map((r) => String(r.id));
 }
 
-/** Recounts records, characters and splits from the records (index-only scan). */
+/** Recounts records, characters and splits from the dataset's length table. */
 export function refreshDatasetCounts(db: Db, id: string): void {
   const rows = db
-    .prepare(`SELECT split, count(*) AS n, coalesce(sum(chars), 0) AS chars FROM dataset_records INDEXED BY dataset_records_length WHERE dataset_id = ? GROUP BY split`)
+    .prepare(`SELECT split, sum(records) AS n, coalesce(sum(chars * records), 0) AS chars FROM dataset_lengths WHERE dataset_id = ? AND records > 0 GROUP BY split`)
     .all(id) as { split: 'train' | 'eval'; n: number; chars: number }[];
   const train = rows.find((r) => r.split === 'train');
   const evalRow = rows.find((r) => r.split === 'eval');

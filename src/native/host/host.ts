@@ -32,6 +32,7 @@ export class EngineHost {
   private readonly handlers: Record<string, AnyHandler>;
   private readonly connections = new Set<(m: WireMessage) => void>();
   private readonly localListeners = new Set<(event: EventName, payload: unknown) => void>();
+  private readonly resumers: (() => void)[] = [];
   private closed = false;
 
   constructor(opts: HostOptions) {
@@ -53,6 +54,7 @@ export class EngineHost {
       dataDir: opts.dataDir,
       databaseFile,
       emit: (event, payload) => this.emit(event, payload),
+      atResume: (fn) => this.resumers.push(fn),
     };
     this.handlers = {
       ...engineHandlers(services, this.providers),
@@ -61,6 +63,11 @@ export class EngineHost {
       ...datasetHandlers(services),
       ...chatHandlers(services),
     } as Record<string, AnyHandler>;
+  }
+
+  /** Picks up work left unfinished by the last run (long-lived engines only: the app and `deepen serve`). */
+  resumeWork(): void {
+    for (const fn of this.resumers) fn();
   }
 
   /** Calls a contract method in-process (CLI, tests), with the same checks as a remote call. */

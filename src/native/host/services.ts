@@ -12,6 +12,12 @@ export interface HostServices {
   readonly dataDir: string;
   readonly databaseFile: string;
   emit<E extends EventName>(event: E, payload: PayloadOf<E>): void;
+  /**
+   * Registers work to pick up again when a long-lived engine starts (the app,
+   * `deepen serve`; not one-shot CLI commands): e.g. search indexing that a
+   * cancel or a crash left unfinished.
+   */
+  atResume(fn: () => void): void;
 }
 
 /** A handler table for one domain's methods, typed from its contract object. */

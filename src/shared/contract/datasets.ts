@@ -60,6 +60,12 @@ export interface DatasetSummary {
   /** fraction of records in the eval split, and the seed that chose them */
   evalRatio: number;
   splitSeed: number;
+  /**
+   * records not yet in the full-text search index: an import commits its
+   * records first (browsable at once) and a `dataset-index` job indexes them
+   * for search after; searches cover the other records meanwhile
+   */
+  unindexedRecords: number;
 }
 
 /** A line or row that was not imported, and why. */
@@ -249,6 +255,12 @@ export const datasetMethods = {
   'datasets.delete': method<{ id: string }, JobStarted>(),
   'datasets.preview': method<PreviewParams, ImportPreview>(),
   'datasets.import': method<ImportParams, JobStarted & { datasetId: string }>(),
+  /**
+   * makes sure the dataset's records are being indexed for search: the running
+   * `dataset-index` job, a new one when some records are not indexed, or null
+   * when search already covers every record
+   */
+  'datasets.index': method<{ datasetId: string }, { jobId: string | null }>(),
   'datasets.records': method<RecordPageParams, RecordPage>(),
   /** counts matching records; with `limit`, stops there (a search for a common word can match most of a million records) */
   'datasets.count': method<{ datasetId: string; filter?: RecordFilter; limit?: number }, { count: number; capped: boolean }>(),
@@ -268,5 +280,5 @@ export const datasetMethods = {
 
 export const datasetEvents = {
   /** a dataset or its records changed outside a job (jobs report through job.updated) */
-  'datasets.changed': event<{ datasetId: string | null; reason: 'created' | 'renamed' | 'deleted' | 'records' }>(),
+  'datasets.changed': event<{ datasetId: string | null; reason: 'created' | 'renamed' | 'deleted' | 'records' | 'indexed' }>(),
 };

@@ -46,6 +46,13 @@ describe('datasets through the engine host', () => {
     expect(d).toMatchObject({ id: started.datasetId, name: 'Chats', kind: 'chat', records: 200 });
     await expect(host.call('datasets.import', { path: src, name: 'chats' })).rejects.toMatchObject({ code: 'conflict' });
 
+    // the records commit first; the engine then indexes them for search in a job of its own
+    const indexJob = (await host.call('jobs.list', {})).find((j) => j.kind === 'dataset-index');
+    expect(indexJob?.title).toBe('Index Chats for search');
+    expect((await finish(indexJob!.id)).detail.result).toEqual({ indexed: 200 });
+    expect((await host.call('datasets.get', { id: d.id })).unindexedRecords).toBe(0);
+    expect(await host.call('datasets.index', { datasetId: d.id })).toEqual({ jobId: null });
+
     const page = await host.call('datasets.records', { datasetId: d.id, filter: { query: 'odd' }, limit: 10 });
     expect(page.rows).toHaveLength(10);
     expect(await host.call('datasets.count', { datasetId: d.id, filter: { query: 'odd' } })).toEqual({ count: 100, capped: false });

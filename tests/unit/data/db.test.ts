@@ -65,3 +65,41 @@ describe('database', () => {
     expect(() => openDatabase(file)).toThrowError(/not a Deepen database or is damaged/);
   });
 });
+
+describe('migration 5: length and hash tables, search indexed after import', () => {
+  it('fills the new tables from the records of a version-4 database, keeps their search, and keeps them in step after', async () => {
+    const { migrations } = await import('../../../src/native/data/migrations/index');
+    const { datasetStats } = await import('../../../src/native/data/datasets-stats');
+    const { countRecords, updateRecord, deleteRecord } = await import('../../../src/native/data/datasets-records');
+    const { getDatasetRow } = await import('../../../src/native/data/datasets');
+    const file = tmpFile();
+    // a database as version 4 left it: a ready dataset, its records indexed for search row by row
+    const old = openDatabase(file, { migrations: migrations.filter((m) => m.version <= 4) });
+    old.prepare(`INSERT INTO datasets (name, kind, state, created_at, updated_at, record_count, total_chars, train_count) VALUES ('old', 'text', 'ready', 1, 1, 5, 0, 5)`).run();
+    const texts = ['alpha beta', 'beta gamma', 'alpha beta', 'delta', 'epsilon zeta eta'];
+    texts.forEach((t, i) => {
+      old.prepare(`INSERT INTO dataset_records (dataset_id, text, hash, split, chars) VALUES (1, ?, ?, ?, ?)`).run(t, Buffer.from(`h${t}`.padEnd(8).slice(0, 8)), i === 4 ? 'eval' : 'train', t.length);
+      old.prepare(`INSERT INTO dataset_records_fts (rowid, text) VALUES (?, ?)`).run(i + 1, t);
+    });
+    old.close();
+
+    const db = openDatabase(file);
+    cleanups.push(() => db.close());
+    expect(getDatasetRow(db, '1')).toMatchObject({ records: 5, unindexedRecords: 0 });
+    expect(db.prepare(`SELECT chars, split, records FROM dataset_lengths ORDER BY chars, split`).all()).toEqual([
+      { chars: 5, split: 'train', records: 1 },
+      { chars: 10, split: 'train', records: 3 },
+      { chars: 16, split: 'eval', records: 1 },
+    ]);
+    expect(db.prepare(`SELECT count(*) AS n FROM dataset_hashes`).get()).toEqual({ n: 5 });
+    expect(datasetStats(db, { datasetId: '1' })).toMatchObject({ records: 5, duplicates: 1, medianChars: 10, minChars: 5, maxChars: 16 });
+    expect(countRecords(db, '1', { query: 'alpha' })).toBe(2);
+    // indexed records stay in step with edits through the guarded trigger
+    updateRecord(db, 1, { content: { kind: 'text', text: 'omega' } });
+    expect(countRecords(db, '1', { query: 'alpha' })).toBe(1);
+    expect(countRecords(db, '1', { query: 'omega' })).toBe(1);
+    deleteRecord(db, 2);
+    expect(datasetStats(db, { datasetId: '1' })).toMatchObject({ records: 4, duplicates: 0 });
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE name IN ('dataset_records_length', 'dataset_records_hash')`).all()).toEqual([]);
+  });
+});

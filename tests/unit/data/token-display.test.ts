@@ -2,7 +2,7 @@
 // duplicate set the importer uses instead of a database index.
 import { describe, expect, it } from 'vitest';
 import { tokenDisplayText } from '../../../src/native/host/dataset-tokenizer';
-import { HashSet64 } from '../../../src/native/data/datasets-writer';
+import { HashSet64 } from '../../../src/native/data/import/hashes';
 import { contentHash } from '../../../src/native/data/datasets-content';
 
 describe('tokenDisplayText', () => {

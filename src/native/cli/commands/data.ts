@@ -91,9 +91,14 @@ async function importCmd(ctx: CommandContext, file: string | undefined) {
     maxRecordBytes: maxMb !== undefined ? Math.floor(maxMb * 1024 * 1024) : undefined,
   });
   const r = (await runJob(ctx, started.jobId)) as ImportReport;
+  // the records are in; the engine indexes them for search next: wait for it so the dataset is searchable when we exit
+  const index = await ctx.host().call('datasets.index', { datasetId: r.datasetId });
+  const indexStarted = Date.now();
+  if (index.jobId) await runJob(ctx, index.jobId);
+  const indexMs = Date.now() - indexStarted;
   if (ctx.json) {
     const { skipped, skippedLines, ...rest } = r;
-    return ctx.printJson({ ...rest, skipped: skippedLines, skippedCount: skipped });
+    return ctx.printJson({ ...rest, skipped: skippedLines, skippedCount: skipped, searchIndexMs: indexMs });
   }
   ctx.say(`Imported ${r.records} records into "${r.name}" (${r.kind}, from ${r.format}).`);
   if (r.duplicates) ctx.say(`${r.duplicates} exact duplicates ${r.duplicatesDropped ? 'dropped' : 'kept (use --dedupe to drop them)'}.`);

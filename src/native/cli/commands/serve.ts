@@ -30,6 +30,7 @@ request is refused. Stop with Ctrl-C.
       ctx.warn(`Warning: --host ${bind} makes the workbench reachable from other machines. Anyone with the token can run jobs and read your models and datasets.`);
     }
     const host = ctx.host();
+    host.resumeWork();
     const server = await serve(host, { host: bind, port: intOption(ctx.values, 'port', 0), rendererDir: rendererDir(), token: stringOption(ctx.values, 'token') });
     ctx.say('Deepen is running. Open this URL in a browser:');
     process.stdout.write(`${server.url}\n`);

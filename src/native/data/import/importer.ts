@@ -2,19 +2,18 @@
 // count duplicates, assign splits, write in batches with progress, and either
 // commit (the dataset becomes visible) or leave the database as it was
 // (abort, cancel, crash: the pending dataset's rows are removed).
-import type { DatasetKind, FieldMapping, ImportParams, ImportReport, SkippedLine } from '../../../shared/contract/datasets';
+import type { DatasetKind, FieldMapping, ImportParams, ImportReport } from '../../../shared/contract/datasets';
 import { DeepenError } from '../../../shared/errors';
-import { splitFor, toStored } from '../datasets-content';
-import { commitImport, deleteDatasetRow, deleteRecordsBatch, getDatasetRow, setDatasetKind } from '../datasets';
+import { clearDatasetSideTables, commitImport, deleteDatasetRow, deleteRecordsBatch, getDatasetRow, setDatasetKind } from '../datasets';
 import { RecordWriter } from '../datasets-writer';
 import type { Db } from '../db';
 import { DEFAULT_MAX_RECORD_BYTES } from './line-reader';
-import { applyMapping, describeMapping, detectMapping, isEmptyContent, MappingError } from './mapping';
+import { describeMapping, detectMapping } from './mapping';
 import { NearDuplicateIndex } from './minhash';
 import { openSource, type OpenedSource } from './sources';
+import { readInThread } from './reader-thread';
+import { streamRecords, type StreamOut } from './record-stream';
 import { mb, StopReading, type RowSink } from './source-types';
-
-export const MAX_REPORTED_SKIPS = 1000;
 
 /** What the importer needs from a job: progress, log, cancellation. */
 export interface ImportContext {
@@ -70,12 +69,19 @@ async function settleMapping(source: OpenedSource, p: ImportParams): Promise<{ k
   return found;
 }
 
-export async function runImport(db: Db, input: ImportJobInput, ctx: ImportContext): Promise<ImportReport> {
+/** Sources from this size up are read in a thread of their own (a thread costs ~50 ms to start). */
+export const READER_THREAD_MIN_BYTES = 8 << 20;
+
+export interface ImportOptions {
+  /** read in a thread of its own: default from READER_THREAD_MIN_BYTES (never with near-duplicate search, whose index lives on this connection) */
+  readerThread?: boolean;
+  /** (hash, id) pairs the writer keeps in memory at most (tests force SQLite's sorter with 0) */
+  hashesInMemory?: number;
+}
+
+export async function runImport(db: Db, input: ImportJobInput, ctx: ImportContext, opts: ImportOptions = {}): Promise<ImportReport> {
   const started = Date.now();
-  const onError = input.onError ?? 'skip';
   const maxRecordBytes = input.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const evalRatio = input.evalRatio ?? 0;
-  const seed = input.seed ?? 0;
   const datasetId = input.datasetId;
   let near: NearDuplicateIndex | null = null;
   // Checkpoint the WAL every 64 MB instead of every 4 MB: each checkpoint syncs
@@ -83,96 +89,64 @@ export async function runImport(db: Db, input: ImportJobInput, ctx: ImportContex
   const checkpointPages = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   db.pragma('wal_autocheckpoint = 16384');
   try {
-    const source = await openSource({ ...input, maxRecordBytes });
+    const spec = { ...input, maxRecordBytes };
+    const source = await openSource(spec);
     const { kind, mapping } = await settleMapping(source, input);
     setDatasetKind(db, datasetId, kind);
     ctx.log(`Importing ${source.path} as ${source.format}${mapping ? ` (${describeMapping(mapping)})` : ''} as ${kind} records.`);
     if (input.nearDedupe) near = new NearDuplicateIndex(db, typeof input.nearDedupe === 'object' ? input.nearDedupe.threshold : 0.8);
 
-    const writer = new RecordWriter(db, datasetId);
+    const writer = new RecordWriter(db, datasetId, { hashesInMemory: opts.hashesInMemory });
+    const options = { mapping, onError: input.onError ?? 'skip', dedupe: !!input.dedupe, evalRatio: input.evalRatio ?? 0, seed: input.seed ?? 0 };
+    let lastTick = 0;
+    const out: StreamOut = {
+      batch: (b) => writer.write(b),
+      tick: (bytes, t) => {
+        ctx.throwIfCancelled();
+        const now = Date.now();
+        if (now - lastTick < 100) return;
+        lastTick = now;
+        // reading and writing the rows is ~90% of the work; the hash table and the commit take the rest
+        ctx.progress((0.9 * bytes) / Math.max(1, source.bytes), `${t.records.toLocaleString('en-US')} records, ${mb(bytes)} of ${mb(source.bytes)}`);
+      },
+      log: (text, level) => ctx.log(text, level),
+    };
+    const threaded = !near && (opts.readerThread ?? source.bytes >= READER_THREAD_MIN_BYTES);
+    const tally = threaded ? await readInThread({ spec, options }, out) : await streamRecords(source, { ...options, near }, out);
+    ctx.throwIfCancelled();
+    writer.finish((f) => {
+      ctx.throwIfCancelled();
+      ctx.progress(0.9 + 0.08 * f, `Listing the duplicates of ${tally.records.toLocaleString('en-US')} records`);
+    });
+    ctx.throwIfCancelled();
+    if (!tally.records) {
+      const first = tally.skippedLines[0];
+      throw new DeepenError(
+        'bad_file',
+        `${input.path} gave no records: ${tally.skipped} line${tally.skipped === 1 ? ' was' : 's were'} skipped${tally.empties ? ` (${tally.empties} empty)` : ''}${first ? `; the first, ${first.file}:${first.line}: ${first.reason}` : ''}. Nothing was imported.`,
+      );
+    }
     const report: ImportReport = {
       datasetId,
       name: input.name,
       format: source.format,
       kind,
       mapping,
-      records: 0,
-      skipped: 0,
-      skippedLines: [],
-      duplicates: 0,
+      records: tally.records,
+      skipped: tally.skipped,
+      skippedLines: tally.skippedLines,
+      duplicates: tally.duplicates,
       duplicatesDropped: !!input.dedupe,
-      nearDuplicates: 0,
+      nearDuplicates: tally.nearDuplicates,
       bytes: source.bytes,
-      ms: 0,
+      ms: Date.now() - started,
     };
-    let empties = 0;
-    const skip = (file: string, line: number, reason: string, fatal = true) => {
-      if (onError === 'abort' && fatal) {
-        throw new DeepenError('bad_file', `${file}:${line}: ${reason}. The import stopped there and nothing was imported. Fix the line, or import with "skip" to leave such lines out.`, {
-          file,
-          line,
-          reason,
-        });
-      }
-      report.skipped++;
-      if (report.skippedLines.length < MAX_REPORTED_SKIPS) report.skippedLines.push({ file, line, reason } satisfies SkippedLine);
-      if (report.skipped <= 20) ctx.log(`Skipped ${file}:${line}: ${reason}`, 'warn');
-    };
-    const add = (content: ReturnType<typeof applyMapping>, line: number, file: string) => {
-      if (isEmptyContent(content)) {
-        empties++;
-        return skip(file, line, 'the record is empty', false);
-      }
-      const stored = toStored(content);
-      if (writer.hasHash(stored.hash)) {
-        report.duplicates++;
-        if (input.dedupe) return;
-      } else if (near?.seen(stored.text)) {
-        report.nearDuplicates++;
-        if (input.dedupe) return;
-      }
-      writer.add({ ...stored, split: splitFor(stored.hash, seed, evalRatio), line, origin: source.format === 'folder' ? file : null });
-      report.records++;
-    };
-    let lastTick = 0;
-    const sink: RowSink = {
-      row: (value, line, file) => {
-        try {
-          add(applyMapping(value, mapping!), line, file);
-        } catch (err) {
-          if (err instanceof MappingError) skip(file, line, err.message);
-          else throw err;
-        }
-      },
-      doc: (text, line, file) => add({ kind: 'text', text }, line, file),
-      problem: (line, reason, file) => skip(file, line, reason),
-      tick: (bytes) => {
-        ctx.throwIfCancelled();
-        const now = Date.now();
-        if (now - lastTick < 100) return;
-        lastTick = now;
-        // reading is ~90% of the work; indexing the tail and committing take the rest
-        ctx.progress((0.9 * bytes) / Math.max(1, source.bytes), `${report.records.toLocaleString('en-US')} records, ${mb(bytes)} of ${mb(source.bytes)}`);
-      },
-    };
-    await source.read(sink, mapping);
-    ctx.throwIfCancelled();
-    ctx.progress(0.92, `Indexing ${report.records.toLocaleString('en-US')} records for search`);
-    writer.finish();
-    ctx.throwIfCancelled();
-    if (!report.records) {
-      throw new DeepenError(
-        'bad_file',
-        `${input.path} gave no records: ${report.skipped} line${report.skipped === 1 ? ' was' : 's were'} skipped${empties ? ` (${empties} empty)` : ''}${report.skippedLines[0] ? `; the first, ${report.skippedLines[0].file}:${report.skippedLines[0].line}: ${report.skippedLines[0].reason}` : ''}. Nothing was imported.`,
-      );
-    }
-    report.ms = Date.now() - started;
-    commitImport(db, datasetId, report, Date.now());
+    commitImport(db, datasetId, report, Date.now(), writer.lengths);
     ctx.progress(1, `Imported ${report.records.toLocaleString('en-US')} records`);
     ctx.log(
       `Imported ${report.records} records; skipped ${report.skipped}; ${report.duplicates} exact duplicates${input.dedupe ? ' dropped' : ' kept'}` +
         (near ? `; ${report.nearDuplicates} near-duplicates${input.dedupe ? ' dropped' : ' kept'}` : '') +
-        ` (${(report.ms / 1000).toFixed(1)} s).`,
+        ` (${(report.ms / 1000).toFixed(1)} s${threaded ? ', read in a thread of its own' : ''}). Search indexing follows.`,
     );
     return report;
   } catch (err) {
@@ -188,6 +162,7 @@ export async function runImport(db: Db, input: ImportJobInput, ctx: ImportContex
 export function discardDataset(db: Db, datasetId: string, ctx?: Pick<ImportContext, 'log'>): void {
   const d = getDatasetRow(db, datasetId);
   if (!d) return;
+  clearDatasetSideTables(db, datasetId);
   let removed = 0;
   for (let n; (n = deleteRecordsBatch(db, datasetId, 5000)) > 0; ) removed += n;
   deleteDatasetRow(db, datasetId);

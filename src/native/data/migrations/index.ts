@@ -6,6 +6,7 @@ import { migration001 } from './001_core';
 import { migration002 } from './002_models';
 import { migration003 } from './003_datasets';
 import { migration004 } from './004_conversations';
+import { migration005 } from './005_dataset_bulk_load';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   up: string;
 }
 
-export const migrations: Migration[] = [migration001, migration002, migration003, migration004];
+export const migrations: Migration[] = [migration001, migration002, migration003, migration004, migration005];

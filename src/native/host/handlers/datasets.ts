@@ -1,6 +1,19 @@
-import { datasetMethods, type RecordFilter, type RenderedRecord } from '../../../shared/contract/datasets';
+import { datasetMethods, type ImportReport, type RecordFilter, type RenderedRecord } from '../../../shared/contract/datasets';
 import { DeepenError } from '../../../shared/errors';
-import { abandonedDatasets, checkDatasetName, createPendingDataset, findDatasetByName, getDatasetDetail, listDatasets, markDatasetDeleting, renameDataset, requireDataset, setDatasetJob } from '../../data/datasets';
+import {
+  abandonedDatasets,
+  checkDatasetName,
+  createPendingDataset,
+  findDatasetByName,
+  getDatasetDetail,
+  getDatasetRow,
+  listDatasets,
+  markDatasetDeleting,
+  renameDataset,
+  requireDataset,
+  setDatasetJob,
+} from '../../data/datasets';
+import { datasetsToIndex } from '../../data/datasets-search-index';
 import { validateContent } from '../../data/datasets-content';
 import { countRecords, deleteRecord, filterIsEmpty, getRecord, pageRecords, updateRecord } from '../../data/datasets-records';
 import { datasetStats } from '../../data/datasets-stats';
@@ -36,7 +49,33 @@ export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMeth
   // An import or delete that a crash cut short left a hidden dataset holding its
   // name: free the name now; the next dataset job removes the rows.
   for (const id of abandonedDatasets(s.db)) markDatasetDeleting(s.db, id, null);
-  const changed = (datasetId: string | null, reason: 'created' | 'renamed' | 'deleted' | 'records') => s.emit('datasets.changed', { datasetId, reason });
+  const changed = (datasetId: string | null, reason: 'created' | 'renamed' | 'deleted' | 'records' | 'indexed') => s.emit('datasets.changed', { datasetId, reason });
+
+  // Search indexing follows every import, and picks up at start whatever a
+  // cancel or a crash left unindexed. One job per dataset at a time.
+  const indexing = new Map<string, string>();
+  const ensureIndexing = (datasetId: string): string | null => {
+    const running = indexing.get(datasetId);
+    if (running) return running;
+    const d = getDatasetRow(s.db, datasetId);
+    if (!d || d.state !== 'ready' || d.unindexedRecords === 0) return null;
+    const job = s.jobs.start('dataset-index', `Index ${d.name} for search`, { datasetId });
+    indexing.set(datasetId, job.id);
+    return job.id;
+  };
+  s.jobs.onSettled((job, result) => {
+    if (job.kind === 'dataset-import' && job.state === 'succeeded') ensureIndexing((result as ImportReport).datasetId);
+    if (job.kind !== 'dataset-index') return;
+    for (const [datasetId, jobId] of indexing) {
+      if (jobId !== job.id) continue;
+      indexing.delete(datasetId);
+      changed(datasetId, 'indexed');
+    }
+  });
+  s.atResume(() => {
+    for (const id of datasetsToIndex(s.db)) ensureIndexing(id);
+  });
+
   return {
     'datasets.list': () => listDatasets(s.db),
     'datasets.get': (p) => getDatasetDetail(s.db, p?.id),
@@ -71,6 +110,7 @@ export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMeth
         throw err;
       }
     },
+    'datasets.index': (p) => ({ jobId: ensureIndexing(requireDataset(s.db, p?.datasetId).id) }),
     'datasets.records': (p) => {
       requireDataset(s.db, p?.datasetId);
       return pageRecords(s.db, { ...p, filter: checkFilter(p.filter) });

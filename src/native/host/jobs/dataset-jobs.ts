@@ -7,6 +7,7 @@ import { fromStored } from '../../data/datasets-content';
 import { deleteDatasetNow, deleteWhere, exportJsonl, purgeAbandoned, resplit } from '../../data/datasets-ops';
 import { countRecordsWithoutTokens, recordsWithoutTokenCount, registerTokenizer, saveTokenCounts } from '../../data/datasets-stats';
 import { requireDataset } from '../../data/datasets';
+import { indexForSearch } from '../../data/datasets-search-index';
 import { runImport, type ImportJobInput } from '../../data/import/importer';
 import { renderRecord, tokenizeSegments } from '../../data/record-render';
 import { databaseFileIn } from '../paths';
@@ -28,6 +29,11 @@ export function runDatasetImportJob(input: ImportJobInput, ctx: JobContext) {
     await purgeAbandoned(db, ctx, input.datasetId);
     return runImport(db, input, ctx);
   });
+}
+
+/** Builds the search index of an imported dataset (started by the engine after each import, and at start for any left unfinished). */
+export function runDatasetIndexJob(input: { datasetId: string }, ctx: JobContext) {
+  return withDb(ctx, async (db) => indexForSearch(db, input.datasetId, ctx));
 }
 
 export function runDatasetDeleteJob(input: { datasetId: string }, ctx: JobContext) {

@@ -37,6 +37,7 @@ export class JobManager {
   private readonly inputs = new Map<string, unknown>();
   private readonly logCounts = new Map<string, number>();
   private readonly done = new Map<string, Promise<void>>();
+  private readonly settledListeners: ((job: JobSummary, result: unknown) => void)[] = [];
   private closed = false;
 
   constructor(
@@ -59,6 +60,15 @@ export class JobManager {
     this.events.updated(job);
     this.pump();
     return job;
+  }
+
+  /**
+   * Calls `listener` whenever a job reaches a final state, with its result
+   * (succeeded jobs), before wait() resolves: a domain starts its follow-up
+   * work here (an import's search indexing).
+   */
+  onSettled(listener: (job: JobSummary, result: unknown) => void): void {
+    this.settledListeners.push(listener);
   }
 
   /** Resolves once the job has reached a final state (for the CLI and tests). */
@@ -225,8 +235,17 @@ export class JobManager {
       message: state === 'succeeded' ? 'Done' : state === 'cancelled' ? 'Cancelled' : 'Failed',
     });
     this.logCounts.delete(id);
-    this.events.updated(jobsSql.getJob(this.db, id)!);
+    const job = jobsSql.getJob(this.db, id)!;
+    this.events.updated(job);
     if (!this.done.has(id)) this.done.set(id, Promise.resolve());
+    if (this.closed) return;
+    for (const listener of this.settledListeners) {
+      try {
+        listener(job, fin.result);
+      } catch (err) {
+        this.appendLog(id, 'warn', `What follows this job could not start: ${(err as Error).message}`);
+      }
+    }
   }
 
   private appendLog(id: string, level: 'info' | 'warn' | 'error', text: string): void {

@@ -9,6 +9,7 @@ export const jobRunners: Record<string, Loader> = {
   expand: async () => (await import('./expand-job')).runExpandModelJob,
   'install-cuda': async () => (await import('./install-cuda-job')).runInstallCudaJob,
   'dataset-import': async () => (await import('./dataset-jobs')).runDatasetImportJob,
+  'dataset-index': async () => (await import('./dataset-jobs')).runDatasetIndexJob,
   'dataset-delete': async () => (await import('./dataset-jobs')).runDatasetDeleteJob,
   'dataset-delete-where': async () => (await import('./dataset-jobs')).runDatasetDeleteWhereJob,
   'dataset-split': async () => (await import('./dataset-jobs')).runDatasetSplitJob,

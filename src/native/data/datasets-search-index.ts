@@ -1,0 +1,73 @@
+// Full-text indexing of a dataset after its import has committed. FTS5 is the
+// costliest part of taking in a corpus (about 30 MB/s on one core), so an
+// import commits its records first (browsable, filterable, usable for
+// training at once) and a `dataset-index` job indexes them here, in large
+// chunks: FTS5 indexes a chunk several times faster than row by row, and each
+// chunk commits with the dataset's `indexed_until` mark, so a cancel or crash
+// loses nothing and the next run continues from the mark. Searches meanwhile
+// cover the records up to the mark; the dataset's `unindexedRecords` says how
+// many are not searchable yet.
+import type { Db } from './db';
+
+/** Characters of text per indexing transaction (FTS5 flushes its term buffer at each commit: fewer, larger segments). */
+const CHUNK_CHARS = 24_000_000;
+
+export interface IndexContext {
+  progress(fraction: number, message?: string): void;
+  throwIfCancelled(): void;
+}
+
+/** Ready datasets with records not yet in the search index. */
+export function datasetsToIndex(db: Db): string[] {
+  return (
+    db
+      .prepare(
+        `SELECT d.id FROM datasets d WHERE d.state = 'ready'
+         AND EXISTS (SELECT 1 FROM dataset_records r WHERE r.dataset_id = d.id AND r.id > d.indexed_until)`,
+      )
+      .pluck()
+      .all() as number[]
+  ).map(String);
+}
+
+/**
+ * Indexes up to `rows` more records of a dataset in one transaction; returns
+ * how many it indexed (0: nothing left, or the dataset is not ready any more).
+ */
+export function indexSearchChunk(db: Db, datasetId: string, rows: number): number {
+  return db
+    .transaction(() => {
+      const d = db.prepare(`SELECT state, indexed_until AS until FROM datasets WHERE id = ?`).get(datasetId) as { state: string; until: number } | undefined;
+      if (!d || d.state !== 'ready') return 0;
+      const last =
+        (db.prepare(`SELECT id FROM dataset_records WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT 1 OFFSET ?`).pluck().get(datasetId, d.until, rows - 1) as number | undefined) ??
+        (db.prepare(`SELECT max(id) FROM dataset_records WHERE dataset_id = ?`).pluck().get(datasetId) as number | null);
+      if (last === null || last === undefined || last <= d.until) return 0;
+      const n = db.prepare(`INSERT INTO dataset_records_fts (rowid, text) SELECT id, text FROM dataset_records WHERE dataset_id = ? AND id > ? AND id <= ? ORDER BY id`).run(datasetId, d.until, last).changes;
+      db.prepare(`UPDATE datasets SET indexed_until = ? WHERE id = ?`).run(last, datasetId);
+      return n;
+    })
+    .immediate();
+}
+
+/** Indexes every record of the dataset not yet searchable, chunk by chunk; stops at a cancel with what is done kept. */
+export function indexForSearch(db: Db, datasetId: string, ctx: IndexContext, opts: { chunkRows?: number } = {}): { indexed: number } {
+  const d = db
+    .prepare(
+      `SELECT d.record_count AS records, d.total_chars AS chars,
+        (SELECT count(*) FROM dataset_records r WHERE r.dataset_id = d.id AND r.id > d.indexed_until) AS todo
+       FROM datasets d WHERE d.id = ? AND d.state = 'ready'`,
+    )
+    .get(datasetId) as { records: number; chars: number; todo: number } | undefined;
+  if (!d || !d.todo) return { indexed: 0 };
+  const meanChars = d.records ? Math.max(1, d.chars / d.records) : 1000;
+  const rows = opts.chunkRows ?? Math.max(256, Math.min(250_000, Math.round(CHUNK_CHARS / meanChars)));
+  let indexed = 0;
+  ctx.progress(0, `Indexing ${d.todo.toLocaleString('en-US')} records for search`);
+  for (let n; (n = indexSearchChunk(db, datasetId, rows)) > 0; ) {
+    indexed += n;
+    ctx.progress(Math.min(0.99, indexed / d.todo), `Indexed ${indexed.toLocaleString('en-US')} of ${d.todo.toLocaleString('en-US')} records for search`);
+    ctx.throwIfCancelled();
+  }
+  return { indexed };
+}
