@@ -43,6 +43,7 @@ test('import, browse, search, edit, split, delete by filter, export and delete a
   await expect(page.getByTestId('import-report-records')).toHaveText('3,000');
   await expect(page.getByTestId('import-report-skipped')).toHaveText('1');
   await expect(page.getByTestId('import-report')).toContainText('chats.jsonl:11');
+  await expect(page.getByTestId('import-report-search')).toBeVisible();
   await page.getByTestId('import-done').click();
 
   await expect(page.getByTestId('dataset-name')).toHaveText('Chats');
@@ -57,7 +58,8 @@ test('import, browse, search, edit, split, delete by filter, export and delete a
   await expect(page.locator('[data-testid="record-row"][data-index="2999"]')).toBeVisible();
   await viewport.evaluate((el) => (el.scrollTop = 0));
 
-  // Search, then open and edit a matching record.
+  // Search (once the index job that follows the import is done), then open and edit a matching record.
+  await expect(page.getByTestId('search-coverage')).toBeHidden({ timeout: 30_000 });
   await page.getByTestId('records-search').fill('odd');
   await expect(page.getByTestId('records-count')).toHaveAttribute('data-count', '1500');
   const first = page.getByTestId('record-row').first();

@@ -131,7 +131,8 @@ export function listDatasets(db: Db): DatasetSummary[] {
 export function getDatasetDetail(db: Db, id: string): DatasetDetail {
   const summary = requireDataset(db, id);
   const row = db.prepare(`SELECT last_import FROM datasets WHERE id = ?`).get(id) as { last_import: string | null };
-  return { ...summary, lastImport: row.last_import ? (JSON.parse(row.last_import) as ImportReport) : null, tokenizers: listTokenizerCaches(db, id) };
+  // the engine, which runs the indexing jobs, fills in searchIndexJobId
+  return { ...summary, lastImport: row.last_import ? (JSON.parse(row.last_import) as ImportReport) : null, tokenizers: listTokenizerCaches(db, id), searchIndexJobId: null };
 }
 
 export function listTokenizerCaches(db: Db, datasetId: string): TokenizerCache[] {

@@ -109,6 +109,8 @@ export interface TokenizerCache {
 export interface DatasetDetail extends DatasetSummary {
   lastImport: ImportReport | null;
   tokenizers: TokenizerCache[];
+  /** the `dataset-index` job indexing this dataset's records for search now, if any */
+  searchIndexJobId: string | null;
 }
 
 export interface RecordFilter {

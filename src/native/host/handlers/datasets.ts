@@ -78,7 +78,10 @@ export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMeth
 
   return {
     'datasets.list': () => listDatasets(s.db),
-    'datasets.get': (p) => getDatasetDetail(s.db, p?.id),
+    'datasets.get': (p) => {
+      const d = getDatasetDetail(s.db, p?.id);
+      return { ...d, searchIndexJobId: indexing.get(d.id) ?? null };
+    },
     'datasets.rename': (p) => {
       const d = renameDataset(s.db, p?.id, p?.name, Date.now());
       changed(d.id, 'renamed');

@@ -136,6 +136,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
       void open(datasetId);
       return;
     }
+    if (reason === 'indexed' && datasetId && datasetId === detail.value?.id) {
+      // more records are searchable: a search in force finds more
+      void load();
+      void refreshOpen();
+      return;
+    }
     void load();
   });
   api.on('job.updated', (job: JobSummary) => {
@@ -159,6 +165,13 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
   async function deleteMatching(): Promise<string> {
     return track((await api.call('datasets.deleteWhere', { datasetId: detail.value!.id, filter: cleanFilter(filter.value) })).jobId);
+  }
+  /** Starts (or finds) the job indexing the open dataset's remaining records for search. */
+  async function indexForSearch(): Promise<void> {
+    const d = detail.value;
+    if (!d) return;
+    const r = await notify.attempt('Could not start indexing for search', () => api.call('datasets.index', { datasetId: d.id }));
+    if (r && detail.value?.id === d.id) detail.value = { ...detail.value, searchIndexJobId: r.jobId };
   }
   async function countTokens(modelDir: string): Promise<string> {
     return track((await api.call('datasets.countTokens', { datasetId: detail.value!.id, modelDir })).jobId);
@@ -218,6 +231,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     startSplit,
     startExport,
     deleteMatching,
+    indexForSearch,
     countTokens,
     rename,
     remove,
