@@ -116,6 +116,42 @@ describe('datasets through the engine host', () => {
     }
   });
 
+  it('search indexing cut short (cancelled, or Deepen stopped) resumes when a long-lived engine starts, and on request', async () => {
+    const dir = tempDataDir('deepen-ds-resume-');
+    const first = new EngineHost({ dataDir: dir.dir });
+    const src = path.join(dir.dir, 'in.jsonl');
+    fs.writeFileSync(src, jsonl(Array.from({ length: 500 }, (_, i) => ({ text: `line ${i} needle` }))));
+    const started = await first.call('datasets.import', { path: src, name: 'Resume' });
+    expect((await first.jobs.wait(started.jobId)).state).toBe('succeeded');
+    // the index job follows the import; stop it before it commits anything
+    const index = (await first.call('jobs.list', {})).find((j) => j.kind === 'dataset-index')!;
+    first.jobs.cancel(index.id);
+    await first.jobs.wait(index.id);
+    first.db.prepare(`UPDATE datasets SET indexed_until = 0`).run(); // as if it stopped before its first chunk
+    first.db.exec(`DELETE FROM dataset_records_fts`);
+    await first.close();
+
+    // one-shot commands (the CLI) leave it alone; the app and `deepen serve` resume it
+    const cli = new EngineHost({ dataDir: dir.dir });
+    expect((await cli.call('datasets.list', {}))[0].unindexedRecords).toBe(500);
+    expect((await cli.call('jobs.list', {})).filter((j) => j.kind === 'dataset-index' && j.state !== 'cancelled')).toEqual([]);
+    await cli.close();
+    const app = new EngineHost({ dataDir: dir.dir });
+    try {
+      app.resumeWork();
+      const [d] = await app.call('datasets.list', {});
+      const detail = await app.call('datasets.get', { id: d.id });
+      expect(detail.searchIndexJobId).toBeTruthy();
+      expect(await app.call('datasets.index', { datasetId: d.id })).toEqual({ jobId: detail.searchIndexJobId });
+      expect((await app.jobs.wait(detail.searchIndexJobId!)).state).toBe('succeeded');
+      expect(await app.call('datasets.count', { datasetId: d.id, filter: { query: 'needle' } })).toEqual({ count: 500, capped: false });
+      expect((await app.call('datasets.get', { id: d.id })).searchIndexJobId).toBeNull();
+    } finally {
+      await app.close();
+      dir.cleanup();
+    }
+  });
+
   it('refuses a missing file and an empty file before starting a job', async () => {
     await expect(host.call('datasets.import', { path: path.join(home.dir, 'missing.jsonl'), name: 'x' })).rejects.toMatchObject({ code: 'not_found' });
     await expect(host.call('datasets.import', { path: file('empty.csv', ''), name: 'x' })).rejects.toMatchObject({ code: 'bad_file', message: expect.stringMatching(/is empty/) });
