@@ -34,28 +34,11 @@ const { values } = parseArgs({
   options: { mb: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' }, runs: { type: 'string' } },
 });
 
-/** Bundles the timed child (scripts/lib/bench-data-child.ts) and the engine's worker entries the way scripts/build-engine.mjs builds the app. */
+/** Bundles the timed child (scripts/lib/bench-data-child.ts) with the engine's worker entries, as scripts/build-engine.mjs builds the app. */
 async function bundleChild() {
-  const { build } = await import('esbuild');
+  const { bundleEngine } = await import('./lib/engine-bundle.mjs');
   const outdir = path.join(root, '.bench', 'data-engine');
-  fs.rmSync(outdir, { recursive: true, force: true });
-  const workersDir = path.join(root, 'src/native/host/workers');
-  const workers = fs.readdirSync(workersDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(workersDir, f));
-  await build({
-    absWorkingDir: root,
-    entryPoints: [path.join(here, 'lib', 'bench-data-child.ts'), ...workers],
-    outdir,
-    entryNames: '[name]',
-    chunkNames: 'chunk-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    define: { __DEEPEN_VERSION__: '"bench"' },
-    logLevel: 'warning',
-  });
+  await bundleEngine([path.join(here, 'lib', 'bench-data-child.ts')], outdir);
   return path.join(outdir, 'bench-data-child.js');
 }
 
