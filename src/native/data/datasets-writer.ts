@@ -75,11 +75,25 @@ export class RecordWriter {
 
   /**
    * Fills the dataset's hash table in order, in short transactions. `step`
-   * runs between them (cancellation, progress as a fraction).
+   * runs between them (cancellation, progress as a fraction). Says which way
+   * the pairs were sorted.
    */
-  finish(step: (fraction: number) => void = () => undefined): void {
-    if (this.hashes.complete) this.writeHashesFromMemory(step);
-    else this.writeHashesBySql(step);
+  finish(step: (fraction: number) => void = () => undefined): 'memory' | 'sqlite' {
+    if (this.hashes.complete && this.idsAsKept()) {
+      this.writeHashesFromMemory(step);
+      return 'memory';
+    }
+    this.writeHashesBySql(step);
+    return 'sqlite';
+  }
+
+  /** The ids kept with the hashes are the dataset's (a cheap check of the consecutive-rowid rule they were derived by). */
+  private idsAsKept(): boolean {
+    const list = this.hashes;
+    if (list.size !== this.written) return false;
+    if (!list.size) return true;
+    const r = this.db.prepare(`SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM dataset_records WHERE dataset_id = ?`).get(this.datasetId) as { n: number; lo: number; hi: number };
+    return r.n === list.size && r.lo === list.idAt(0) && r.hi === list.idAt(list.size - 1);
   }
 
   private writeHashesFromMemory(step: (fraction: number) => void): void {

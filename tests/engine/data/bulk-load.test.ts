@@ -7,7 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { countRecords, deleteRecord, getRecord, pageRecords, updateRecord } from '../../../src/native/data/datasets-records';
 import { datasetStats } from '../../../src/native/data/datasets-stats';
 import { deleteDatasetNow, deleteWhere, resplit } from '../../../src/native/data/datasets-ops';
-import { getDatasetRow } from '../../../src/native/data/datasets';
+import { createPendingDataset, getDatasetRow } from '../../../src/native/data/datasets';
+import { toStored } from '../../../src/native/data/datasets-content';
+import { RecordWriter } from '../../../src/native/data/datasets-writer';
+import { RecordBatchBuilder } from '../../../src/native/data/import/record-batch';
 import { datasetsToIndex, indexForSearch, indexSearchChunk } from '../../../src/native/data/datasets-search-index';
 import { HashIdList } from '../../../src/native/data/import/hashes';
 import { rejectionOf, thrownBy } from '../../expect-error';
@@ -159,6 +162,30 @@ describe('length and hash tables', () => {
     await deleteDatasetNow(w.db, id, testContext().ctx);
     expect(w.db.prepare(`SELECT count(*) AS n FROM dataset_lengths WHERE dataset_id = ?`).get(id)).toEqual({ n: 0 });
     expect(w.db.prepare(`SELECT count(*) AS n FROM dataset_hashes WHERE dataset_id = ?`).get(id)).toEqual({ n: 0 });
+  });
+});
+
+describe('RecordWriter', () => {
+  it('sorts the hash table in memory with the ids its inserts got, or by SQLite past its limit: the same table', () => {
+    const make = (hashesInMemory?: number) => {
+      const id = createPendingDataset(w.db, { name: `writer-${hashesInMemory}`, kind: 'text', source: 'x', jobId: null, evalRatio: 0, seed: 0, now: 1 });
+      const writer = new RecordWriter(w.db, id, { hashesInMemory });
+      for (let round = 0; round < 3; round++) {
+        const b = new RecordBatchBuilder();
+        // 64-row statements and single-row ones, and hashes that repeat
+        for (let i = 0; i < 150; i++) b.add(toStored({ kind: 'text', text: `t ${(round * 150 + i) % 97} ü` }), 'train', i, null);
+        writer.write(b.take(0));
+      }
+      return { id, way: writer.finish() };
+    };
+    const memory = make();
+    const sqlite = make(10);
+    expect([memory.way, sqlite.way]).toEqual(['memory', 'sqlite']);
+    for (const { id } of [memory, sqlite]) {
+      const t = sideTables(w.db, id);
+      expect(t.hashes).toHaveLength(450);
+      expect(t.hashes).toEqual(t.expectedHashes);
+    }
   });
 });
 
