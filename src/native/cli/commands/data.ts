@@ -157,7 +157,12 @@ Import options:
   --near-dedupe              also find near-duplicates (MinHash); dropped with --dedupe
   --eval-ratio R, --seed S   put a fraction R of the records in the eval split
   --max-record-mb N          longer lines are skipped and reported (default 16)
-  --json                     print one JSON object: records, skipped (file, line, reason), …`,
+  --json                     print one JSON object: records, skipped (file, line, reason), …
+
+An import commits the records first, then indexes them for full-text search
+(searchIndexMs in --json); the command returns when both are done. If it is
+stopped during indexing, the records stay, and \`deepen serve\` or the app
+finish the index when they start.`,
   options: {
     name: { type: 'string' },
     kind: { type: 'string' },
