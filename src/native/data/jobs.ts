@@ -78,6 +78,27 @@ export function updateJobProgress(db: Db, id: string, progress: number, message:
   db.prepare(`UPDATE jobs SET progress = ?, message = ? WHERE id = ?`).run(progress, message, id);
 }
 
+/**
+ * The same, but only if the database is free this instant: returns false
+ * instead of waiting while a job's worker holds the write lock (a bulk
+ * transaction can last a few hundred milliseconds, and the engine's thread
+ * must keep answering). The row is only a record of progress: events carry
+ * every update, and the next update or the job's end writes it.
+ */
+export function tryUpdateJobProgress(db: Db, id: string, progress: number, message: string): boolean {
+  const timeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    updateJobProgress(db, id, progress, message);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') return false;
+    throw err;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout | 0}`);
+  }
+}
+
 export function finishJob(
   db: Db,
   id: string,

@@ -103,3 +103,22 @@ describe('migration 5: length and hash tables, search indexed after import', () 
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE name IN ('dataset_records_length', 'dataset_records_hash')`).all()).toEqual([]);
   });
 });
+
+describe('job progress rows', () => {
+  it('are written only when the database is free: no wait while a worker holds the write lock', async () => {
+    const { insertJob, getJob, tryUpdateJobProgress } = await import('../../../src/native/data/jobs');
+    const file = tmpFile();
+    const engine = openDatabase(file);
+    const worker = openDatabase(file);
+    cleanups.push(() => (engine.close(), worker.close()));
+    insertJob(engine, { id: 'j', kind: 'selftest', title: 't', input: {}, createdAt: 1 });
+    worker.exec('BEGIN IMMEDIATE');
+    const t = performance.now();
+    expect(tryUpdateJobProgress(engine, 'j', 0.5, 'half')).toBe(false);
+    expect(performance.now() - t).toBeLessThan(1000); // busy_timeout is 5 s
+    expect(engine.pragma('busy_timeout', { simple: true })).toBe(5000);
+    worker.exec('COMMIT');
+    expect(tryUpdateJobProgress(engine, 'j', 0.5, 'half')).toBe(true);
+    expect(getJob(engine, 'j')).toMatchObject({ progress: 0.5, message: 'half' });
+  });
+});

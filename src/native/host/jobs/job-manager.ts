@@ -184,9 +184,8 @@ export class JobManager {
       case 'progress': {
         const now = Date.now();
         const message = m.message ?? '';
-        // Write progress at most 4 times a second; events carry every update.
-        if (now - run.lastWrite > 250) {
-          jobsSql.updateJobProgress(this.db, id, m.fraction, message);
+        // Write progress at most 4 times a second, and never wait for a worker holding the write lock; events carry every update.
+        if (now - run.lastWrite > 250 && jobsSql.tryUpdateJobProgress(this.db, id, m.fraction, message)) {
           run.lastWrite = now;
           run.unwritten = null;
           this.events.updated(jobsSql.getJob(this.db, id)!);
