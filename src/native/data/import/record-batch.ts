@@ -79,7 +79,8 @@ const MAX_SPARE = 8;
 
 /** Keeps a written batch's text buffer for reuse (a buffer moved to another thread is empty here and ignored). */
 export function recycleBuffer(buffer: ArrayBuffer): void {
-  if (buffer.byteLength >= TEXT_COLUMN_BYTES && spareBuffers.length < MAX_SPARE) spareBuffers.push(buffer);
+  // one grown for a huge record (up to 3 bytes a character of a 16 MB line) is let go
+  if (buffer.byteLength >= TEXT_COLUMN_BYTES && buffer.byteLength <= 2 * TEXT_COLUMN_BYTES && spareBuffers.length < MAX_SPARE) spareBuffers.push(buffer);
 }
 
 export function recycleBatch(b: RecordBatch): void {
