@@ -49,9 +49,13 @@ export function indexSearchChunk(db: Db, datasetId: string, rows: number): numbe
       const last =
         (db.prepare(`SELECT id FROM dataset_records WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT 1 OFFSET ?`).pluck().get(datasetId, d.until, rows - 1) as number | undefined) ??
         (db.prepare(`SELECT max(id) FROM dataset_records WHERE dataset_id = ?`).pluck().get(datasetId) as number | null);
-      if (last === null || last === undefined || last <= d.until) return 0;
+      if (last === null || last === undefined || last <= d.until) {
+        // nothing left: the count of records waiting is 0 whatever it says
+        db.prepare(`UPDATE datasets SET unindexed = 0 WHERE id = ? AND unindexed != 0`).run(datasetId);
+        return 0;
+      }
       const n = db.prepare(`INSERT INTO dataset_records_fts (rowid, text) SELECT id, text FROM dataset_records WHERE dataset_id = ? AND id > ? AND id <= ? ORDER BY id`).run(datasetId, d.until, last).changes;
-      db.prepare(`UPDATE datasets SET indexed_until = ? WHERE id = ?`).run(last, datasetId);
+      db.prepare(`UPDATE datasets SET indexed_until = ?, unindexed = max(0, unindexed - ?) WHERE id = ?`).run(last, n, datasetId);
       return n;
     })
     .immediate();

@@ -22,13 +22,9 @@ interface DatasetRow {
   job_id: string | null;
   last_import: string | null;
   indexed_until: number;
-  /** records above indexed_until (computed by SELECT_DATASET) */
+  /** records above indexed_until */
   unindexed: number;
 }
-
-// A dataset row with the number of its records not yet in the search index:
-// a range count on (dataset_id, id), empty (one lookup) once indexing is done.
-const SELECT_DATASET = `SELECT d.*, (SELECT count(*) FROM dataset_records r WHERE r.dataset_id = d.id AND r.id > d.indexed_until) AS unindexed FROM datasets d`;
 
 // Ids are integers in the database and strings in the contract (SQLite's
 // integer affinity turns a bound '17' back into 17 in comparisons).
@@ -97,7 +93,8 @@ export function commitImport(db: Db, id: string, report: ImportReport, now: numb
   db.transaction(() => {
     for (const [key, n] of lengths) put.run(id, Math.floor(key / 2), key % 2 ? 'eval' : 'train', n);
     refreshDatasetCounts(db, id);
-    db.prepare(`UPDATE datasets SET state = 'ready', updated_at = ?, last_import = ?, job_id = NULL WHERE id = ? AND state = 'importing'`).run(
+    // every record waits for the search index (./datasets-search-index)
+    db.prepare(`UPDATE datasets SET state = 'ready', updated_at = ?, last_import = ?, job_id = NULL, unindexed = record_count WHERE id = ? AND state = 'importing'`).run(
       now,
       JSON.stringify(report),
       id,
@@ -106,7 +103,7 @@ export function commitImport(db: Db, id: string, report: ImportReport, now: numb
 }
 
 export function getDatasetRow(db: Db, id: string): DatasetSummary | null {
-  const row = db.prepare(`${SELECT_DATASET} WHERE d.id = ?`).get(id) as DatasetRow | undefined;
+  const row = db.prepare(`SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
   return row ? toSummary(row) : null;
 }
 
@@ -120,12 +117,12 @@ export function requireDataset(db: Db, id: unknown): DatasetSummary {
 }
 
 export function findDatasetByName(db: Db, name: string): DatasetSummary | null {
-  const row = db.prepare(`${SELECT_DATASET} WHERE d.name = ? AND d.state != 'deleting'`).get(name.trim()) as DatasetRow | undefined;
+  const row = db.prepare(`SELECT * FROM datasets WHERE name = ? AND state != 'deleting'`).get(name.trim()) as DatasetRow | undefined;
   return row ? toSummary(row) : null;
 }
 
 export function listDatasets(db: Db): DatasetSummary[] {
-  return (db.prepare(`${SELECT_DATASET} WHERE d.state = 'ready' ORDER BY d.created_at DESC, d.id DESC`).all() as DatasetRow[]).map(toSummary);
+  return (db.prepare(`SELECT * FROM datasets WHERE state = 'ready' ORDER BY created_at DESC, rowid DESC`).all() as DatasetRow[]).map(toSummary);
 }
 
 export function getDatasetDetail(db: Db, id: string): DatasetDetail {

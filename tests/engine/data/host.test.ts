@@ -127,7 +127,7 @@ describe('datasets through the engine host', () => {
     const index = (await first.call('jobs.list', {})).find((j) => j.kind === 'dataset-index')!;
     first.jobs.cancel(index.id);
     await first.jobs.wait(index.id);
-    first.db.prepare(`UPDATE datasets SET indexed_until = 0`).run(); // as if it stopped before its first chunk
+    first.db.prepare(`UPDATE datasets SET indexed_until = 0, unindexed = record_count`).run(); // as if it stopped before its first chunk
     first.db.exec(`DELETE FROM dataset_records_fts`);
     await first.close();
 
