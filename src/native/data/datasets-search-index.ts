@@ -24,17 +24,18 @@ export interface IndexContext {
   throwIfCancelled(): void;
 }
 
+// Whether dataset `d` has records above its mark: what decides that indexing
+// is needed (the `unindexed` count is for showing progress).
+const HAS_UNINDEXED = `EXISTS (SELECT 1 FROM dataset_records r WHERE r.dataset_id = d.id AND r.id > d.indexed_until)`;
+
 /** Ready datasets with records not yet in the search index. */
 export function datasetsToIndex(db: Db): string[] {
-  return (
-    db
-      .prepare(
-        `SELECT d.id FROM datasets d WHERE d.state = 'ready'
-         AND EXISTS (SELECT 1 FROM dataset_records r WHERE r.dataset_id = d.id AND r.id > d.indexed_until)`,
-      )
-      .pluck()
-      .all() as number[]
-  ).map(String);
+  return (db.prepare(`SELECT d.id FROM datasets d WHERE d.state = 'ready' AND ${HAS_UNINDEXED}`).pluck().all() as number[]).map(String);
+}
+
+/** Whether a ready dataset has records not yet in the search index. */
+export function needsIndexing(db: Db, datasetId: string): boolean {
+  return !!db.prepare(`SELECT 1 FROM datasets d WHERE d.id = ? AND d.state = 'ready' AND ${HAS_UNINDEXED}`).pluck().get(datasetId);
 }
 
 /**
@@ -63,21 +64,18 @@ export function indexSearchChunk(db: Db, datasetId: string, rows: number): numbe
 
 /** Indexes every record of the dataset not yet searchable, chunk by chunk; stops at a cancel with what is done kept. */
 export function indexForSearch(db: Db, datasetId: string, ctx: IndexContext, opts: { chunkRows?: number } = {}): { indexed: number } {
-  const d = db
-    .prepare(
-      `SELECT d.record_count AS records, d.total_chars AS chars,
-        (SELECT count(*) FROM dataset_records r WHERE r.dataset_id = d.id AND r.id > d.indexed_until) AS todo
-       FROM datasets d WHERE d.id = ? AND d.state = 'ready'`,
-    )
-    .get(datasetId) as { records: number; chars: number; todo: number } | undefined;
-  if (!d || !d.todo) return { indexed: 0 };
+  const d = db.prepare(`SELECT record_count AS records, total_chars AS chars, unindexed AS todo FROM datasets WHERE id = ? AND state = 'ready'`).get(datasetId) as
+    | { records: number; chars: number; todo: number }
+    | undefined;
+  if (!d) return { indexed: 0 };
   const meanChars = d.records ? Math.max(1, d.chars / d.records) : 1000;
   const rows = opts.chunkRows ?? Math.max(64, Math.min(50_000, Math.round(CHUNK_CHARS / meanChars)));
   let indexed = 0;
   ctx.progress(0, `Indexing ${d.todo.toLocaleString('en-US')} records for search`);
+  // the first chunk that finds nothing left ends the loop (and sets the count of waiting records to 0)
   for (let n; (n = indexSearchChunk(db, datasetId, rows)) > 0; ) {
     indexed += n;
-    ctx.progress(Math.min(0.99, indexed / d.todo), `Indexed ${indexed.toLocaleString('en-US')} of ${d.todo.toLocaleString('en-US')} records for search`);
+    ctx.progress(Math.min(0.99, indexed / Math.max(1, d.todo)), `Indexed ${indexed.toLocaleString('en-US')} of ${d.todo.toLocaleString('en-US')} records for search`);
     ctx.throwIfCancelled();
   }
   return { indexed };

@@ -1,4 +1,5 @@
 import { datasetMethods, type ImportReport, type RecordFilter, type RenderedRecord } from '../../../shared/contract/datasets';
+import type { PayloadOf } from '../../../shared/contract/index';
 import { DeepenError } from '../../../shared/errors';
 import {
   abandonedDatasets,
@@ -13,7 +14,7 @@ import {
   requireDataset,
   setDatasetJob,
 } from '../../data/datasets';
-import { datasetsToIndex } from '../../data/datasets-search-index';
+import { datasetsToIndex, needsIndexing } from '../../data/datasets-search-index';
 import { validateContent } from '../../data/datasets-content';
 import { countRecords, deleteRecord, filterIsEmpty, getRecord, pageRecords, updateRecord } from '../../data/datasets-records';
 import { datasetStats } from '../../data/datasets-stats';
@@ -49,7 +50,7 @@ export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMeth
   // An import or delete that a crash cut short left a hidden dataset holding its
   // name: free the name now; the next dataset job removes the rows.
   for (const id of abandonedDatasets(s.db)) markDatasetDeleting(s.db, id, null);
-  const changed = (datasetId: string | null, reason: 'created' | 'renamed' | 'deleted' | 'records' | 'indexed') => s.emit('datasets.changed', { datasetId, reason });
+  const changed = (datasetId: string | null, reason: PayloadOf<'datasets.changed'>['reason']) => s.emit('datasets.changed', { datasetId, reason });
 
   // Search indexing follows every import, and picks up at start whatever a
   // cancel or a crash left unindexed. One job per dataset at a time.
@@ -57,9 +58,8 @@ export function datasetHandlers(s: HostServices): HandlersFor<typeof datasetMeth
   const ensureIndexing = (datasetId: string): string | null => {
     const running = indexing.get(datasetId);
     if (running) return running;
-    const d = getDatasetRow(s.db, datasetId);
-    if (!d || d.state !== 'ready' || d.unindexedRecords === 0) return null;
-    const job = s.jobs.start('dataset-index', `Index ${d.name} for search`, { datasetId });
+    if (!needsIndexing(s.db, datasetId)) return null;
+    const job = s.jobs.start('dataset-index', `Index ${getDatasetRow(s.db, datasetId)!.name} for search`, { datasetId });
     indexing.set(datasetId, job.id);
     return job.id;
   };
