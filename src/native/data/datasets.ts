@@ -178,10 +178,7 @@ export function clearDatasetSideTables(db: Db, id: string): void {
 }
 
 export function deleteDatasetRow(db: Db, id: string): void {
-  db.transaction(() => {
-    clearDatasetSideTables(db, id);
-    db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id);
-  })();
+  db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id);
 }
 
 /** Datasets left half-imported or half-deleted by a job that is no longer running. */

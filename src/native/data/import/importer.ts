@@ -4,7 +4,8 @@
 // (abort, cancel, crash: the pending dataset's rows are removed).
 import type { DatasetKind, FieldMapping, ImportParams, ImportReport } from '../../../shared/contract/datasets';
 import { DeepenError } from '../../../shared/errors';
-import { clearDatasetSideTables, commitImport, deleteDatasetRow, deleteRecordsBatch, getDatasetRow, setDatasetKind } from '../datasets';
+import { commitImport, setDatasetKind } from '../datasets';
+import { deleteDatasetNow } from '../datasets-ops';
 import { RecordWriter } from '../datasets-writer';
 import type { Db } from '../db';
 import { DEFAULT_MAX_RECORD_BYTES } from './line-reader';
@@ -150,7 +151,7 @@ export async function runImport(db: Db, input: ImportJobInput, ctx: ImportContex
     );
     return report;
   } catch (err) {
-    discardDataset(db, datasetId, ctx);
+    await discardDataset(db, datasetId, ctx);
     throw err;
   } finally {
     near?.close();
@@ -159,12 +160,8 @@ export async function runImport(db: Db, input: ImportJobInput, ctx: ImportContex
 }
 
 /** Removes a dataset's rows in short batches, then the dataset: the database is as it was before the import. */
-export function discardDataset(db: Db, datasetId: string, ctx?: Pick<ImportContext, 'log'>): void {
-  const d = getDatasetRow(db, datasetId);
-  if (!d) return;
-  clearDatasetSideTables(db, datasetId);
-  let removed = 0;
-  for (let n; (n = deleteRecordsBatch(db, datasetId, 5000)) > 0; ) removed += n;
-  deleteDatasetRow(db, datasetId);
-  if (removed) ctx?.log(`Removed the ${removed} records imported so far; the database is as it was.`, 'warn');
+async function discardDataset(db: Db, datasetId: string, ctx?: Pick<ImportContext, 'log'>): Promise<void> {
+  // not cancellable: the import may be failing because it was cancelled
+  const { deleted } = await deleteDatasetNow(db, datasetId, { progress: () => undefined, log: () => undefined, throwIfCancelled: () => undefined });
+  if (deleted) ctx?.log(`Removed the ${deleted} records imported so far; the database is as it was.`, 'warn');
 }
