@@ -184,8 +184,7 @@ async function main() {
     // the peer first, then ours: each on a fresh database, the source file in the page cache for both
     process.stderr.write('Peer: the plainest better-sqlite3 loader, then one FTS5 build…\n');
     const peer = await runChild(childJs, 'plain', path.join(dir, 'plain.db'), file);
-    fs.rmSync(path.join(dir, 'plain.db'), { force: true });
-    for (const x of ['-wal', '-shm']) fs.rmSync(path.join(dir, 'plain.db') + x, { force: true });
+    for (const x of ['', '-wal', '-shm']) fs.rmSync(path.join(dir, 'plain.db') + x, { force: true });
     process.stderr.write('Deepen: the importer, then the search index job…\n');
     const imp = await runChild(childJs, 'ours', dbFile, file);
     const dbBytes = ['', '-wal', '-shm'].reduce((s, x) => s + (fs.existsSync(dbFile + x) ? fs.statSync(dbFile + x).size : 0), 0);
