@@ -137,8 +137,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
       return;
     }
     if (reason === 'indexed' && datasetId && datasetId === detail.value?.id) {
-      // more records are searchable: a search in force finds more
-      void load();
+      // more records are searchable: a search in force finds more (reopening also updates the list entry)
       void refreshOpen();
       return;
     }
