@@ -22,9 +22,41 @@ const HASH_ROWS_PER_STATEMENT = 128;
 /** (hash, id) pairs kept in memory at most (16 bytes each): larger imports let SQLite sort */
 export const HASHES_IN_MEMORY = 4_000_000;
 
+/**
+ * A multi-row INSERT: `per` rows a statement (fewer native calls), then
+ * one-row statements for the rest. `fill` writes row i's values at args[at…];
+ * `inserted` hears each statement's rows and the rowid of its last one.
+ */
+class RowInserter {
+  private readonly many: Statement;
+  private readonly one: Statement;
+  private readonly manyArgs: unknown[];
+  private readonly oneArgs: unknown[];
+
+  constructor(db: Db, head: string, row: string, private readonly width: number, private readonly per: number) {
+    this.many = db.prepare(head + Array(per).fill(row).join(', '));
+    this.one = db.prepare(head + row);
+    this.manyArgs = new Array(per * width);
+    this.oneArgs = new Array(width);
+  }
+
+  run(count: number, fill: (args: unknown[], at: number, i: number) => void, inserted?: (first: number, rows: number, lastId: number) => void): void {
+    let i = 0;
+    for (; i + this.per <= count; i += this.per) {
+      for (let k = 0; k < this.per; k++) fill(this.manyArgs, k * this.width, i + k);
+      const r = this.many.run(this.manyArgs);
+      inserted?.(i, this.per, Number(r.lastInsertRowid));
+    }
+    for (; i < count; i++) {
+      fill(this.oneArgs, 0, i);
+      const r = this.one.run(this.oneArgs);
+      inserted?.(i, 1, Number(r.lastInsertRowid));
+    }
+  }
+}
+
 export class RecordWriter {
-  private readonly multi: Statement;
-  private readonly single: Statement;
+  private readonly records: RowInserter;
   /** records per (length, split), written to dataset_lengths when the import commits */
   readonly lengths: LengthCounts = new Map();
   private readonly hashes: HashIdList;
@@ -37,10 +69,8 @@ export class RecordWriter {
   ) {
     this.hashes = new HashIdList(opts.hashesInMemory ?? HASHES_IN_MEMORY);
     // text and data arrive as UTF-8 bytes: SQLite takes them as they are (the database is UTF-8)
-    const one = `(?, CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?)`;
     const head = `INSERT INTO dataset_records (dataset_id, text, data, hash, split, chars, line, origin) VALUES `;
-    this.multi = db.prepare(head + Array(ROWS_PER_STATEMENT).fill(one).join(', '));
-    this.single = db.prepare(head + one);
+    this.records = new RowInserter(db, head, `(?, CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?)`, 8, ROWS_PER_STATEMENT);
   }
 
   /** Writes a batch of records in one transaction. */
@@ -51,20 +81,14 @@ export class RecordWriter {
       this.lengths.set(key, (this.lengths.get(key) ?? 0) + 1);
     }
     const r = new BatchReader(b);
-    this.db.transaction(() => {
-      let i = 0;
-      const args: unknown[] = new Array(ROWS_PER_STATEMENT * 8);
-      for (; i + ROWS_PER_STATEMENT <= n; i += ROWS_PER_STATEMENT) {
-        for (let k = 0; k < ROWS_PER_STATEMENT; k++) this.fill(args, k * 8, b, r, i + k);
+    this.db.transaction(() =>
+      this.records.run(
+        n,
+        (args, at, i) => this.fill(args, at, b, r, i),
         // one statement's rows get consecutive rowids (max + 1 each, in our write transaction)
-        this.keepHashes(b, i, ROWS_PER_STATEMENT, Number(this.multi.run(args).lastInsertRowid));
-      }
-      const one: unknown[] = new Array(8);
-      for (; i < n; i++) {
-        this.fill(one, 0, b, r, i);
-        this.keepHashes(b, i, 1, Number(this.single.run(one).lastInsertRowid));
-      }
-    })();
+        (first, rows, lastId) => this.keepHashes(b, first, rows, lastId),
+      ),
+    )();
     this.written += n;
   }
 
@@ -99,26 +123,18 @@ export class RecordWriter {
   private writeHashesFromMemory(step: (fraction: number) => void): void {
     const list = this.hashes;
     const order = list.sortedOrder();
-    const head = `INSERT OR IGNORE INTO dataset_hashes (dataset_id, hash, record_id) VALUES `;
-    const many = this.db.prepare(head + Array(HASH_ROWS_PER_STATEMENT).fill('(?, ?, ?)').join(', '));
-    const one = this.db.prepare(head + '(?, ?, ?)');
-    const args: unknown[] = new Array(HASH_ROWS_PER_STATEMENT * 3);
+    const insert = new RowInserter(this.db, `INSERT OR IGNORE INTO dataset_hashes (dataset_id, hash, record_id) VALUES `, '(?, ?, ?)', 3, HASH_ROWS_PER_STATEMENT);
     for (let from = 0; from < order.length; from += HASH_ROWS_PER_TRANSACTION) {
       step(from / order.length);
-      const to = Math.min(order.length, from + HASH_ROWS_PER_TRANSACTION);
-      this.db.transaction(() => {
-        let i = from;
-        for (; i + HASH_ROWS_PER_STATEMENT <= to; i += HASH_ROWS_PER_STATEMENT) {
-          for (let k = 0; k < HASH_ROWS_PER_STATEMENT; k++) {
-            const p = order[i + k];
-            args[k * 3] = this.datasetId;
-            args[k * 3 + 1] = list.hashAt(p);
-            args[k * 3 + 2] = list.idAt(p);
-          }
-          many.run(args);
-        }
-        for (; i < to; i++) one.run(this.datasetId, list.hashAt(order[i]), list.idAt(order[i]));
-      })();
+      const rows = Math.min(HASH_ROWS_PER_TRANSACTION, order.length - from);
+      this.db.transaction(() =>
+        insert.run(rows, (args, at, i) => {
+          const p = order[from + i];
+          args[at] = this.datasetId;
+          args[at + 1] = list.hashAt(p);
+          args[at + 2] = list.idAt(p);
+        }),
+      )();
     }
   }
 
