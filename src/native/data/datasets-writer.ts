@@ -94,7 +94,7 @@ export class RecordWriter {
 
   private keepHashes(b: RecordBatch, from: number, count: number, lastId: number): void {
     if (!this.hashes.complete) return;
-    for (let k = 0; k < count; k++) this.hashes.add(b.hash.subarray((from + k) * 8, (from + k) * 8 + 8), lastId - count + 1 + k);
+    for (let k = 0; k < count; k++) this.hashes.add(b.hash, lastId - count + 1 + k, (from + k) * 8);
   }
 
   /**

@@ -68,7 +68,8 @@ export class HashIdList {
     return this.size <= this.limit;
   }
 
-  add(hash: Uint8Array, id: number): void {
+  /** Keeps the 8 hash bytes at `bytes[at…]` with `id` (an offset, so a batch's hashes need no view each). */
+  add(bytes: Uint8Array, id: number, at = 0): void {
     if (this.size >= this.limit) {
       // too many for memory: stop keeping them
       this.size = this.limit + 1;
@@ -84,7 +85,8 @@ export class HashIdList {
       d.set(this.id);
       this.id = d;
     }
-    this.hash.set(hash, this.size * 8);
+    const to = this.size * 8;
+    for (let k = 0; k < 8; k++) this.hash[to + k] = bytes[at + k];
     this.id[this.size++] = id;
   }
 
